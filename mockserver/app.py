@@ -1,0 +1,174 @@
+"""The Starlette app, built from the loaded spec: one route per spec path, one endpoint shape for all."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mockserver.auth import authenticate
+from mockserver.call import Call
+from mockserver.config import MockConfig
+from mockserver.errors import MockError, error_response
+from mockserver.generation import seeded_rng
+from mockserver.handlers import generic, handler_for
+from mockserver.responses import JSONResponse
+from mockserver.spec.model import Operation
+from mockserver.state import MockState
+from mockserver.validation import invalid, read_json_body, read_parameters
+
+log = logging.getLogger("mockserver")
+RESERVED_PREFIX = "/__mock"
+EXPOSED_HEADERS = [
+    "Retry-After",
+    "x-request-id",
+    "x-ratelimit-limit-requests",
+    "x-ratelimit-remaining-requests",
+    "x-ratelimit-reset-requests",
+    "x-ratelimit-limit-tokens",
+    "x-ratelimit-remaining-tokens",
+    "x-ratelimit-reset-tokens",
+]
+_TEMPLATE = re.compile(r"{([^}]*)}")
+
+
+def create_app(config: MockConfig | None = None, state: MockState | None = None) -> Starlette:
+    """Build the mock for ``config`` (the bundled spec and defaults when omitted)."""
+    config = config or MockConfig()
+    state = state or MockState(config)
+    routes: list[BaseRoute] = [
+        Route(f"{RESERVED_PREFIX}/openapi.json", _spec_endpoint(config), methods=["GET"]),
+    ]
+    for path, operations in sorted(config.spec.paths.items(), key=lambda item: _route_order(item[0])):
+        route_path, names = _route_path(config.spec.base_path + path)
+        route = Route(route_path, _endpoint(config, state, operations, names))
+        route.methods = None  # every method reaches the endpoint, which answers 405 in the error shape
+        routes.append(route)
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(config.cors_origins),
+                allow_methods=["*"],
+                allow_headers=["*"],
+                expose_headers=EXPOSED_HEADERS,
+            )
+        ],
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+    )
+    app.router.redirect_slashes = False
+    app.state.mock = state
+    app.state.config = config
+    return app
+
+
+def _route_order(path: str) -> tuple[Any, ...]:
+    """Fixed segments before templated ones, so ``/keys/usage`` wins over ``/keys/{id}``."""
+    return tuple((1 if "{" in segment else 0, segment) for segment in path.split("/"))
+
+
+def _route_path(path: str) -> tuple[str, dict[str, str]]:
+    """Starlette needs identifier names in ``{...}``; map any other spec name to a safe one."""
+    names: dict[str, str] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        safe = f"p{len(names)}_" + re.sub(r"\W", "_", match.group(1))
+        names[safe] = match.group(1)
+        return "{" + safe + "}"
+
+    return _TEMPLATE.sub(replace, path), names
+
+
+def _endpoint(config: MockConfig, state: MockState, operations: list[Operation], names: dict[str, str]) -> Callable:
+    by_method = {op.method: op for op in operations}
+    allow = ", ".join(sorted(by_method))
+    prepared = {op.method: (op, handler_for(op.operation_id) or generic.answer) for op in operations}
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            entry = prepared.get(request.method)
+            if entry is None:
+                raise MockError(
+                    405,
+                    f"Method {request.method} is not allowed on {request.url.path}; allowed: {allow}.",
+                    headers={"Allow": allow},
+                )
+            operation, handler = entry
+            call = await _read_call(request, operation, config, state, names)
+            response = await handler(call)
+        except MockError as error:
+            response = error.response()
+        return response
+
+    return endpoint
+
+
+async def _read_call(request: Request, operation: Operation, config: MockConfig, state: MockState,
+                     names: dict[str, str]) -> Call:
+    headers = request.headers
+    query: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        query.setdefault(key, []).append(value)
+    cookies = request.cookies
+    principal = authenticate(operation, state, headers, query, cookies)
+    raw = await read_limited_body(request, config.max_body)
+    path_params = {names.get(k, k): v for k, v in request.path_params.items()}
+    params, problems = read_parameters(operation, path_params, query, headers, cookies)
+    body = read_json_body(operation, headers.get("content-type"), raw) if operation.body else None
+    if problems:
+        raise invalid(problems)
+    return Call(
+        operation=operation,
+        params=params,
+        body=body,
+        raw_body=raw,
+        headers=headers,
+        principal=principal,
+        rng=seeded_rng(config.seed, operation.operation_id, request.url.path, request.url.query, body=raw),
+        config=config,
+        state=state,
+    )
+
+
+async def read_limited_body(request: Request, limit: int) -> bytes:
+    """The whole body, or a 413 as soon as it is known to be over ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise MockError(413, f"The request body is {declared} bytes; the limit is {limit} bytes.")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise MockError(413, f"The request body is over the limit of {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _spec_endpoint(config: MockConfig) -> Callable:
+    async def spec(request: Request) -> Response:
+        return JSONResponse(config.spec.document)
+
+    return spec
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error_response(404, f"Unknown path {request.url.path}.", code="unknown_path")
+    return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error answering %s %s", request.method, request.url.path)
+    return error_response(500, "The mock failed to answer this request; see its log.")

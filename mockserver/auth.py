@@ -1,0 +1,81 @@
+"""Who is calling: read the credential the operation's security schemes name, and check it."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from mockserver.errors import MockError
+from mockserver.spec.model import Operation, SecurityScheme
+
+DEFAULT_API_KEY = "rq-mock-admin-key"
+ADMIN_KEY_ID = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    key_id: str
+    is_admin: bool
+
+
+class AdminKey:
+    """The one key the mock starts with; compared in constant time."""
+
+    def __init__(self, secret: str):
+        self._secret = secret.encode()
+
+    def authenticate(self, token: str) -> Principal | None:
+        if hmac.compare_digest(token.encode(), self._secret):
+            return Principal(ADMIN_KEY_ID, True)
+        return None
+
+
+def credential(scheme: SecurityScheme, headers: Mapping[str, str], query: Mapping[str, list[str]],
+               cookies: Mapping[str, str]) -> str | None:
+    """The token a request presents for ``scheme``, or None."""
+    if scheme.kind == "apiKey":
+        if scheme.location == "query":
+            values = query.get(scheme.parameter) or []
+            return values[-1] if values else None
+        if scheme.location == "cookie":
+            return cookies.get(scheme.parameter)
+        return headers.get(scheme.parameter.lower())
+    header = headers.get("authorization", "")
+    prefix, _, value = header.partition(" ")
+    if scheme.kind == "basic":
+        if prefix.lower() != "basic":
+            return None
+        try:
+            return base64.b64decode(value.strip(), validate=True).decode().partition(":")[2] or None
+        except (ValueError, UnicodeDecodeError):
+            return None
+    if prefix.lower() != "bearer":
+        return None
+    return value.strip() or None
+
+
+def authenticate(operation: Operation, keys, headers: Mapping[str, str], query: Mapping[str, list[str]],
+                 cookies: Mapping[str, str]) -> Principal | None:
+    """Return the principal, None for an operation open to all, or raise a 401."""
+    if not operation.needs_auth:
+        return None
+    presented = False
+    for alternative in operation.security:
+        tokens = [credential(scheme, headers, query, cookies) for scheme in alternative]
+        if any(tokens):
+            presented = True
+        if all(tokens):
+            principals = [keys.authenticate(t) for t in tokens]
+            if all(principals):
+                return principals[0]
+    if not presented:
+        raise MockError(
+            401,
+            "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.",
+            code="missing_api_key",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    raise MockError(401, "Incorrect API key provided.", code="invalid_api_key",
+                    headers={"WWW-Authenticate": "Bearer"})

@@ -1,0 +1,1 @@
+"""Imports the modules that register the gateway's semantic handlers."""

@@ -1,0 +1,56 @@
+"""Run the mock app under uvicorn on a socket we bind ourselves (so a busy port is one clear line)."""
+
+from __future__ import annotations
+
+import errno
+import socket
+import sys
+from collections.abc import Callable
+
+import uvicorn
+
+from mockserver.app import create_app
+from mockserver.config import MockConfig
+
+
+class ServeError(Exception):
+    """The server could not start (port in use, bad address)."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ServeError(f"port {port} on {host} is already in use; pick another with --port") from None
+        raise ServeError(f"cannot bind {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def base_url(config: MockConfig, host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}{config.spec.base_path}"
+
+
+def serve(config: MockConfig, host: str, port: int, *, announce: Callable[[str], None] | None = None) -> None:
+    """Serve until interrupted. Prints the base URL and the admin key first."""
+    sock = bind(host, port)
+    port = sock.getsockname()[1]
+    app = create_app(config)
+    say = announce or (lambda line: print(line, file=sys.stdout, flush=True))
+    say(f"mockserver: serving {config.spec.document.get('info', {}).get('title', 'the spec')} "
+        f"({len(config.spec.operations)} operations)")
+    say(f"  base URL:  {base_url(config, host, port)}")
+    say(f"  admin key: {config.api_key}")
+    say("  Ctrl-C to stop")
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()

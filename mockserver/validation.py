@@ -1,0 +1,137 @@
+"""Read and check a request against its operation: parameters and JSON body.
+
+Pure functions over plain values (no ASGI here); every violation is collected,
+so a 400 lists all of them with their JSON paths.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from mockserver.errors import MockError
+from mockserver.spec.model import Operation, Parameter, is_json
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    path: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+def coerce(raw: str, kind: str | None) -> Any:
+    """Read a parameter string as its schema type; leave it as a string when it does not parse."""
+    try:
+        if kind == "integer":
+            return int(raw, 10)
+        if kind == "number":
+            value = float(raw)
+            return raw if math.isnan(value) or math.isinf(value) else value
+        if kind == "boolean":
+            return {"true": True, "false": False}.get(raw, raw)
+        if kind == "null":
+            return None if raw in ("", "null") else raw
+    except ValueError:
+        return raw
+    return raw
+
+
+def read_parameters(
+    operation: Operation,
+    path_params: Mapping[str, str],
+    query: Mapping[str, Sequence[str]],
+    headers: Mapping[str, str],
+    cookies: Mapping[str, str],
+) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
+    """Return the typed parameter values by location, and every problem found."""
+    values: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}, "cookie": {}}
+    problems: list[Problem] = []
+    for param in operation.parameters:
+        raw = _raw_value(param, path_params, query, headers, cookies)
+        where = f"{param.location}.{param.name}"
+        if raw is None:
+            if param.required:
+                problems.append(Problem(where, f"missing required {param.location} parameter '{param.name}'"))
+            continue
+        value: Any
+        if isinstance(raw, list):
+            value = [coerce(item, param.item_kind) for item in raw]
+        else:
+            value = coerce(raw, param.kind)
+        if not param.validator.is_valid(value):
+            for violation in param.validator.violations(value):
+                suffix = violation.path[1:] if violation.path != "$" else ""
+                problems.append(Problem(where + suffix, violation.message))
+        values[param.location][param.name] = value
+    return values, problems
+
+
+def _raw_value(
+    param: Parameter,
+    path_params: Mapping[str, str],
+    query: Mapping[str, Sequence[str]],
+    headers: Mapping[str, str],
+    cookies: Mapping[str, str],
+) -> Any:
+    if param.location == "path":
+        return path_params.get(param.name)
+    if param.location == "header":
+        return headers.get(param.name.lower())
+    if param.location == "cookie":
+        return cookies.get(param.name)
+    items = list(query.get(param.name, ()))
+    if not items:
+        return None
+    if param.kind == "array":
+        return items
+    return items[-1]
+
+
+def read_json_body(operation: Operation, content_type: str | None, raw: bytes) -> Any:
+    """Parse and validate the body of ``operation``; raise :class:`MockError` on any problem."""
+    body_spec = operation.body
+    if body_spec is None:
+        return None
+    if not raw.strip():
+        if body_spec.required:
+            raise MockError(400, "A request body is required.", code="missing_body")
+        return None
+    if not content_type or not is_json(content_type):
+        if body_spec.json_media() is None and body_spec.content:
+            return raw  # a non-JSON body the spec documents: passed through as bytes
+        documented = ", ".join(body_spec.content) or "application/json"
+        raise MockError(
+            415,
+            f"Unsupported Content-Type {content_type or '(none)'!r}: send {documented}.",
+            param="Content-Type",
+        )
+    media = body_spec.json_media()
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise MockError(400, f"The body is not valid JSON: {exc}.", code="invalid_json") from None
+    if media is None or media.validator is None or media.validator.is_valid(body):
+        return body
+    problems = [Problem(v.path, v.message) for v in media.validator.violations(body)]
+    raise invalid(problems)
+
+
+def invalid(problems: list[Problem]) -> MockError:
+    first = problems[0]
+    summary = f"{first.path}: {first.message}"
+    if len(problems) > 1:
+        summary += f" (and {len(problems) - 1} more)"
+    return MockError(
+        400,
+        f"Invalid request: {summary}",
+        code="invalid_request",
+        param=first.path,
+        details=[p.as_dict() for p in problems],
+    )

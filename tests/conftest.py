@@ -1,0 +1,45 @@
+"""Shared fixtures: the loaded spec once per session, factories for apps and clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from mockserver.app import create_app
+from mockserver.auth import DEFAULT_API_KEY
+from mockserver.config import MockConfig
+from mockserver.spec import LoadedSpec, load_spec
+
+DATA = Path(__file__).parent / "data"
+ADMIN = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
+
+
+@pytest.fixture(scope="session")
+def spec() -> LoadedSpec:
+    return load_spec()
+
+
+@pytest.fixture
+def make_client(spec: LoadedSpec) -> Iterator[Callable[..., TestClient]]:
+    clients: list[TestClient] = []
+
+    def make(*, headers: dict[str, str] | None = ADMIN, **config: object) -> TestClient:
+        config.setdefault("spec", spec)
+        config.setdefault("api_key", DEFAULT_API_KEY)
+        cfg = MockConfig(**config)  # type: ignore[arg-type]
+        client = TestClient(create_app(cfg), base_url=f"http://testserver{cfg.spec.base_path}",
+                            headers=headers or {}, raise_server_exceptions=True)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def client(make_client: Callable[..., TestClient]) -> TestClient:
+    return make_client()
