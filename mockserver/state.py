@@ -22,6 +22,9 @@ class MockState:
     def authenticate(self, token: str) -> Principal | None:
         return self.admin.authenticate(token)
 
+    def reset(self) -> None:
+        """Forget everything created or recorded since start: keys, usage, limits."""
+
     def before_inference(self, principal: Principal | None) -> None:
         """Raise a :class:`~mockserver.errors.MockError` when ``principal`` may not spend now."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from mockserver.app import create_app
 from mockserver.auth import DEFAULT_API_KEY
 from mockserver.config import MockConfig
 from mockserver.spec import LoadedSpec, load_spec
+from mockserver.testing import RunningMock, serve_in_thread
 
 DATA = Path(__file__).parent / "data"
 ADMIN = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
@@ -38,6 +40,19 @@ def make_client(spec: LoadedSpec) -> Iterator[Callable[..., TestClient]]:
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def serve(spec: LoadedSpec) -> Iterator[Callable[..., RunningMock]]:
+    """Factory: a mock on a real loopback port (for SDKs, streaming and timing), stopped after the test."""
+    with ExitStack() as stack:
+
+        def start(**config: object) -> RunningMock:
+            config.setdefault("spec", spec)
+            config.setdefault("api_key", DEFAULT_API_KEY)
+            return stack.enter_context(serve_in_thread(MockConfig(**config)))  # type: ignore[arg-type]
+
+        yield start
 
 
 @pytest.fixture

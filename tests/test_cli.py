@@ -63,3 +63,10 @@ def test_serve_prints_url_and_key_answers_and_stops_on_ctrl_c():
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0
     assert "Traceback" not in err
+
+
+def test_served_mock_on_a_loopback_port(serve):
+    mock = serve(api_key="k2")
+    assert mock.url.startswith("http://127.0.0.1:") and mock.url.endswith("/v1")
+    response = httpx.get(f"{mock.url}/models", headers={"Authorization": "Bearer k2"})
+    assert response.status_code == 200
