@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable
@@ -119,9 +120,12 @@ async def _read_call(request: Request, operation: Operation, config: MockConfig,
     query: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
         query.setdefault(key, []).append(value)
+    header_bytes = sum(len(name) + len(value) for name, value in request.scope["headers"])
+    if header_bytes > config.max_headers:
+        raise MockError(431, f"The request headers total {header_bytes} bytes; the limit is {config.max_headers} bytes.")
     cookies = request.cookies
     principal = authenticate(operation, state, headers, query, cookies)
-    raw = await read_limited_body(request, config.max_body)
+    raw = await read_limited_body(request, config.max_body, config.body_timeout)
     path_params = {names.get(k, k): v for k, v in request.path_params.items()}
     params, problems = read_parameters(operation, path_params, query, headers, cookies)
     body = read_json_body(operation, headers.get("content-type"), raw) if operation.body else None
@@ -140,18 +144,25 @@ async def _read_call(request: Request, operation: Operation, config: MockConfig,
     )
 
 
-async def read_limited_body(request: Request, limit: int) -> bytes:
-    """The whole body, or a 413 as soon as it is known to be over ``limit`` bytes."""
+async def read_limited_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The whole body; 413 as soon as it is known to be over ``limit`` bytes, 408 if it stalls."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise MockError(413, f"The request body is {declared} bytes; the limit is {limit} bytes.")
     chunks = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise MockError(413, f"The request body is over the limit of {limit} bytes.")
-        chunks.append(chunk)
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(timeout) as deadline:
+            async for chunk in request.stream():
+                deadline.reschedule(loop.time() + timeout)
+                size += len(chunk)
+                if size > limit:
+                    raise MockError(413, f"The request body is over the limit of {limit} bytes.")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise MockError(408, f"The request body did not arrive within {timeout:g} s.",
+                        headers={"Connection": "close"}) from None
     return b"".join(chunks)
 
 

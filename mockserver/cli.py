@@ -6,7 +6,13 @@ import sys
 
 import click
 
-from mockserver.config import DEFAULT_MAX_BODY, MockConfig, resolve_api_key
+from mockserver.config import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_MAX_BODY,
+    DEFAULT_MAX_HEADERS,
+    MockConfig,
+    resolve_api_key,
+)
 from mockserver.server import ServeError, serve
 from mockserver.spec import SpecError, load_spec
 
@@ -29,12 +35,17 @@ def main() -> None:
 @click.option("--api-key", default=None, help="Admin key. Default: $MOCKSERVER_API_KEY, else rq-mock-admin-key.")
 @click.option("--max-body", default=DEFAULT_MAX_BODY, show_default=True, type=click.IntRange(1),
               help="Largest request body in bytes; larger ones get 413.")
+@click.option("--max-headers", default=DEFAULT_MAX_HEADERS, show_default=True, type=click.IntRange(1),
+              help="Largest total size of request headers in bytes; larger gets 431.")
+@click.option("--body-timeout", default=DEFAULT_BODY_TIMEOUT, show_default=True, type=click.FloatRange(min=0.001),
+              help="Seconds to wait for the next piece of a request body; a stalled upload gets 408.")
 def serve_command(host: str, port: int, seed: int, spec_path: str | None, overlays: tuple[str, ...],
-                  api_key: str | None, max_body: int) -> None:
+                  api_key: str | None, max_body: int, max_headers: int, body_timeout: float) -> None:
     """Serve the mock until Ctrl-C."""
     try:
         spec = load_spec(spec_path, list(overlays) if overlays else None)
-        config = MockConfig(spec=spec, api_key=resolve_api_key(api_key), seed=seed, max_body=max_body)
+        config = MockConfig(spec=spec, api_key=resolve_api_key(api_key), seed=seed, max_body=max_body,
+                            max_headers=max_headers, body_timeout=body_timeout)
         serve(config, host, port)
     except KeyboardInterrupt:
         click.echo("mockserver: stopped", err=True)

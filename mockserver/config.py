@@ -9,6 +9,8 @@ from mockserver.auth import DEFAULT_API_KEY
 from mockserver.spec import LoadedSpec, load_spec
 
 DEFAULT_MAX_BODY = 1024 * 1024
+DEFAULT_MAX_HEADERS = 32 * 1024
+DEFAULT_BODY_TIMEOUT = 10.0
 API_KEY_ENV = "MOCKSERVER_API_KEY"
 
 
@@ -23,4 +25,6 @@ class MockConfig:
     api_key: str = field(default_factory=lambda: resolve_api_key(None))
     seed: int = 0
     max_body: int = DEFAULT_MAX_BODY
+    max_headers: int = DEFAULT_MAX_HEADERS  # all request header names and values together, in bytes
+    body_timeout: float = DEFAULT_BODY_TIMEOUT  # seconds to wait for the next piece of a request body
     cors_origins: tuple[str, ...] = ("*",)

@@ -6,6 +6,7 @@ so a 400 lists all of them with their JSON paths.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -113,14 +114,41 @@ def read_json_body(operation: Operation, content_type: str | None, raw: bytes) -
             param="Content-Type",
         )
     media = body_spec.json_media()
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise MockError(400, f"The body is not valid JSON: {exc}.", code="invalid_json") from None
+    body = parse_json(raw)
     if media is None or media.validator is None or media.validator.is_valid(body):
         return body
     problems = [Problem(v.path, v.message) for v in media.validator.violations(body)]
     raise invalid(problems)
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON: valid UTF-8, no NaN/Infinity, nesting under 1024 levels (orjson), no duplicate keys."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise MockError(400, f"The body is not valid JSON: {exc}.", code="invalid_json") from None
+    if isinstance(body, (dict, list)) and raw.count(b":") > 1:
+        try:
+            json.loads(raw, object_pairs_hook=_refuse_duplicates)
+        except _DuplicateKey as exc:
+            raise MockError(400, f"The body is not valid JSON: duplicate key {exc.args[0]!r}.",
+                            code="invalid_json") from None
+    return body
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return result
 
 
 def invalid(problems: list[Problem]) -> MockError:

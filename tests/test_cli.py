@@ -16,7 +16,8 @@ from mockserver.cli import main
 def test_help_lists_every_option():
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert result.exit_code == 0
-    for option in ("--host", "--port", "--seed", "--spec", "--overlay", "--api-key", "--max-body"):
+    for option in ("--host", "--port", "--seed", "--spec", "--overlay", "--api-key", "--max-body", "--max-headers",
+                   "--body-timeout"):
         assert option in result.output
 
 

@@ -24,7 +24,7 @@ def test_overlay_adds_error_responses_chunk_schema_and_bounds(spec):
     doc = spec.document
     assert doc["openapi"] == "3.1.0"
     for op in spec.operations:
-        for status in ("400", "401", "404", "405", "413", "415", "429", "500", "503"):
+        for status in ("400", "401", "404", "405", "408", "413", "415", "429", "431", "500", "503"):
             media = op.responses[status].content["application/json"]
             assert media.validator.is_valid({"error": {"message": "m", "type": "t", "param": None, "code": None}})
             assert not media.validator.is_valid({"message": "m"})
