@@ -5,6 +5,7 @@ Rendering only: the records and totals come from :class:`mockserver.state.MockSt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.responses import Response
@@ -17,6 +18,8 @@ from mockserver.call import Call
 from mockserver.errors import MockError
 from mockserver.handlers import handles
 from mockserver.responses import JSONResponse
+
+Payload = Callable[[Call], Any]
 
 
 def key_json(record: ApiKeyRecord, secret: str | None = None) -> dict[str, Any]:
@@ -54,6 +57,20 @@ def require_admin(call: Call) -> None:
                              "this key may only call the inference endpoints.")
 
 
+def admin_operation(operation_id: str) -> Callable[[Payload], Payload]:
+    """Register ``answer`` (a call in, a JSON payload out) as the admin-only handler of ``operation_id``."""
+
+    def register(answer: Payload) -> Payload:
+        @handles(operation_id)
+        async def handler(call: Call) -> Response:
+            require_admin(call)
+            return JSONResponse(answer(call))
+
+        return answer
+
+    return register
+
+
 def _key_id(call: Call) -> str:
     return call.params["path"]["key_id"]
 
@@ -63,9 +80,8 @@ def _limit(body: dict[str, Any]) -> money.Units | None:
     return None if value is None else money.from_usd(value)
 
 
-@handles("createApiKey")
-async def create_api_key(call: Call) -> Response:
-    require_admin(call)
+@admin_operation("createApiKey")
+def create_api_key(call: Call) -> dict[str, Any]:
     body = call.body or {}
     expiry = body.get("expiry")
     moment = None if expiry is None else parse_datetime(expiry)
@@ -74,41 +90,35 @@ async def create_api_key(call: Call) -> Response:
                         code="invalid_request", param="expiry")
     record, secret = call.state.create_key(name=body.get("name", ""), labels=body.get("labels", ()),
                                            limit=_limit(body), expiry=moment)
-    return JSONResponse(key_json(record, secret))
+    return key_json(record, secret)
 
 
-@handles("listApiKeys")
-async def list_api_keys(call: Call) -> Response:
-    require_admin(call)
-    return JSONResponse({"data": [key_json(record) for record in call.state.list_keys()]})
+@admin_operation("listApiKeys")
+def list_api_keys(call: Call) -> dict[str, Any]:
+    return {"data": [key_json(record) for record in call.state.list_keys()]}
 
 
-@handles("getApiKey")
-async def get_api_key(call: Call) -> Response:
-    require_admin(call)
-    return JSONResponse(key_json(call.state.get_key(_key_id(call))))
+@admin_operation("getApiKey")
+def get_api_key(call: Call) -> dict[str, Any]:
+    return key_json(call.state.get_key(_key_id(call)))
 
 
-@handles("deleteApiKey")
-async def delete_api_key(call: Call) -> Response:
-    require_admin(call)
+@admin_operation("deleteApiKey")
+def delete_api_key(call: Call) -> dict[str, Any]:
     call.state.delete_key(_key_id(call))
-    return JSONResponse({"id": _key_id(call), "deleted": True})
+    return {"id": _key_id(call), "deleted": True}
 
 
-@handles("updateApiKeyLimit")
-async def update_api_key_limit(call: Call) -> Response:
-    require_admin(call)
-    return JSONResponse(key_json(call.state.set_limit(_key_id(call), _limit(call.body))))
+@admin_operation("updateApiKeyLimit")
+def update_api_key_limit(call: Call) -> dict[str, Any]:
+    return key_json(call.state.set_limit(_key_id(call), _limit(call.body)))
 
 
-@handles("getApiKeyUsage")
-async def get_api_key_usage(call: Call) -> Response:
-    require_admin(call)
-    return JSONResponse(report_json(call.state.usage_for_key(_key_id(call))))
+@admin_operation("getApiKeyUsage")
+def get_api_key_usage(call: Call) -> dict[str, Any]:
+    return report_json(call.state.usage_for_key(_key_id(call)))
 
 
-@handles("getOrganizationUsage")
-async def get_organization_usage(call: Call) -> Response:
-    require_admin(call)
-    return JSONResponse(report_json(call.state.org_usage()))
+@admin_operation("getOrganizationUsage")
+def get_organization_usage(call: Call) -> dict[str, Any]:
+    return report_json(call.state.org_usage())
