@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import logging
 
+import httpx
 import openai
 import pytest
+from openapi_core.validation.response.exceptions import InvalidData
 
 from mockserver.auth import DEFAULT_API_KEY
 from mockserver.spec import load_spec
@@ -180,3 +182,23 @@ def test_the_openai_sdk_sees_key_states(serve, spec):
     admin.delete(f"/api-keys/{live['id']}", cast_to=object)
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(base_url=mock.url, api_key=live["key"], max_retries=0).models.list()
+
+
+def test_a_created_key_cannot_probe_other_ids(client, spec):
+    created = create(client, spec)
+    response = client.get("/api-keys/no-such-key", headers=bearer(created["key"]))
+    assert response.status_code == 403  # not 404: a key learns nothing about other ids
+
+
+def test_the_overlay_keeps_the_secret_to_the_creation_answer(spec):
+    key = {"id": "k1", "created_at": "2026-11-25T12:00:00Z", "labels": [], "limit": None, "name": "n"}
+    leaked = httpx.Response(200, json={**key, "key": "rqk_secret"})
+    assert_valid_response(spec, "POST", "/api-keys", leaked)
+    for method, path in [("GET", "/api-keys/k1"), ("PATCH", "/api-keys/k1/limit")]:
+        assert_valid_response(spec, method, path, httpx.Response(200, json=key))
+        with pytest.raises(InvalidData):
+            assert_valid_response(spec, method, path, leaked)
+    with pytest.raises(InvalidData):
+        assert_valid_response(spec, "GET", "/api-keys", httpx.Response(200, json={"data": [{**key, "key": "s"}]}))
+    with pytest.raises(InvalidData):
+        assert_valid_response(spec, "POST", "/api-keys", httpx.Response(200, json=key))
