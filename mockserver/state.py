@@ -36,7 +36,12 @@ class MockState:
     # -- who is calling --------------------------------------------------------------------------
 
     def authenticate(self, token: str) -> Principal | None:
-        """The admin or a created key for ``token``; None when unknown; a 401 when the key has expired."""
+        """The admin or a created key for ``token``; None when unknown.
+
+        Raises a 401 :class:`MockError` (``expired_api_key``) when the key has
+        expired, so that the answer says why: callers that only want to know
+        who is calling must be ready for it.
+        """
         principal = self.admin.authenticate(token)
         if principal is not None:
             return principal

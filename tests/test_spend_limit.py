@@ -6,12 +6,10 @@ import httpx
 import pytest
 from starlette.responses import Response
 
-from mockserver import handlers
 from mockserver.auth import DEFAULT_API_KEY
-from mockserver.call import Call
 from mockserver.errors import MockError
-from mockserver.responses import JSONResponse
 from tests.oracle import assert_valid_response
+from tests.stand_in import use_stand_in
 
 USAGE = {"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 1500, "cost": 0.0006}
 
@@ -94,22 +92,12 @@ def test_the_limit_is_monthly(make_client, clock):
     assert report["total_cost"] == 0.001  # the report still covers everything since start
 
 
-async def _stand_in_embedding(call: Call) -> Response:
-    """An inference handler following the seam's contract: check, work, record."""
-    call.state.before_inference(call.principal)
-    usage = {"prompt_tokens": 4, "total_tokens": 4, "cost": 0.0004}
-    call.state.record_usage(call.principal, operation_id=call.operation.operation_id, model=call.body["model"],
-                            usage=usage, headers=call.headers)
-    return JSONResponse({"object": "list", "model": call.body["model"], "usage": usage,
-                         "data": [{"object": "embedding", "index": 0, "embedding": [0.0]}]})
-
-
 def test_an_inference_handler_answers_402_over_http(make_client, spec, monkeypatch):
-    monkeypatch.setitem(handlers._REGISTRY, "createEmbedding", _stand_in_embedding)
+    use_stand_in(monkeypatch)
     client = make_client()
     created, _ = new_key(client, limit=0.001)
     as_key = {"Authorization": f"Bearer {created['key']}", "X-Title": "Limits demo"}
-    request = {"model": "openai/text-embedding-3-small", "input": "hello"}
+    request = {"model": "openai/text-embedding-3-small", "input": "four"}  # 4 tokens, $0.0004
     statuses = [client.post("/embeddings", json=request, headers=as_key).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 402]
     response = client.post("/embeddings", json=request, headers=as_key)
