@@ -3,30 +3,84 @@
 Inference handlers (chat, embeddings) call :meth:`MockState.before_inference`
 before doing any work and :meth:`MockState.record_usage` with the ``usage`` block
 they return; key management, the usage ledger and spend limits live behind
-these two methods.
+these two methods. The stores are swappable (:class:`~mockserver.accounts.keys.KeyStore`,
+:class:`~mockserver.accounts.ledger.Ledger`); the policy lives here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Mapping, Sequence
 
+from mockserver.accounts import money
+from mockserver.accounts.analytics import read_analytics
+from mockserver.accounts.clock import Clock, format_datetime, month_of, utc_now
+from mockserver.accounts.keys import ApiKeyRecord, KeyStore, MemoryKeyStore, hash_secret, new_key
+from mockserver.accounts.ledger import Ledger, MemoryLedger, UsageEntry, UsageSummary
 from mockserver.auth import AdminKey, Principal
 from mockserver.config import MockConfig
+from mockserver.errors import MockError
+
+ANONYMOUS_KEY_ID = "anonymous"  # usage of operations that need no key
 
 
 class MockState:
-    def __init__(self, config: MockConfig):
+    def __init__(self, config: MockConfig, *, keys: KeyStore | None = None, ledger: Ledger | None = None,
+                 clock: Clock = utc_now):
         self.config = config
         self.admin = AdminKey(config.api_key)
+        self.keys: KeyStore = keys if keys is not None else MemoryKeyStore()
+        self.ledger: Ledger = ledger if ledger is not None else MemoryLedger()
+        self.clock = clock
+
+    # -- who is calling --------------------------------------------------------------------------
 
     def authenticate(self, token: str) -> Principal | None:
-        return self.admin.authenticate(token)
+        """The admin or a created key for ``token``; None when unknown.
+
+        Raises a 401 :class:`MockError` (``expired_api_key``) when the key has
+        expired, so that the answer says why: callers that only want to know
+        who is calling must be ready for it.
+        """
+        principal = self.admin.authenticate(token)
+        if principal is not None:
+            return principal
+        record = self.keys.find(hash_secret(token))
+        if record is None:
+            return None
+        if record.expired(self.clock()):
+            assert record.expiry is not None
+            raise MockError(401, f"This API key expired at {format_datetime(record.expiry)}; create a new key.",
+                            code="expired_api_key", headers={"WWW-Authenticate": "Bearer"})
+        return Principal(record.id, False)
 
     def reset(self) -> None:
-        """Forget everything created or recorded since start: keys, usage, limits."""
+        """Forget everything created or recorded since start: keys, usage, limits. The admin key stays."""
+        self.keys.clear()
+        self.ledger.clear()
+
+    # -- the accounting seam ---------------------------------------------------------------------
 
     def before_inference(self, principal: Principal | None) -> None:
-        """Raise a :class:`~mockserver.errors.MockError` when ``principal`` may not spend now."""
+        """Raise a 402 when ``principal``'s key has spent its limit this month.
+
+        The check runs before the call and the cost is recorded after it, so
+        calls already admitted may finish and take a key past its limit by at
+        most their own cost; the next call is refused.
+        """
+        if principal is None or principal.is_admin:
+            return
+        record = self.keys.get(principal.key_id)
+        if record is None or record.limit is None:
+            return
+        spent = self.ledger.spend_in_month(record.id, month_of(self.clock()))
+        if spent >= record.limit:
+            raise MockError(
+                402,
+                f"This API key has reached its monthly spending limit of {money.describe(record.limit)} "
+                f"(spent {money.describe(spent)}). Raise or remove the limit to continue.",
+                code="key_limit_exceeded",
+            )
 
     def record_usage(
         self,
@@ -38,3 +92,64 @@ class MockState:
         headers: Mapping[str, str],
     ) -> None:
         """Record one inference call's ``usage`` block (tokens and cost) against ``principal``."""
+        prompt = _count(usage, "prompt_tokens")
+        completion = _count(usage, "completion_tokens")
+        total = _count(usage, "total_tokens", default=prompt + completion)
+        self.ledger.record(UsageEntry(
+            at=self.clock(),
+            key_id=principal.key_id if principal is not None else ANONYMOUS_KEY_ID,
+            operation_id=operation_id,
+            model=model,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            total_tokens=total,
+            cost=money.from_usd(usage.get("cost") or 0),
+            analytics=read_analytics(headers),
+        ))
+
+    # -- management ------------------------------------------------------------------------------
+
+    def create_key(self, *, name: str = "", labels: Sequence[str] = (), limit: money.Units | None = None,
+                   expiry: dt.datetime | None = None) -> tuple[ApiKeyRecord, str]:
+        """A new key and its secret, which is never available again."""
+        record, secret = new_key(name=name, labels=labels, limit=limit, expiry=expiry, now=self.clock())
+        self.keys.add(record)
+        return record, secret
+
+    def list_keys(self) -> list[ApiKeyRecord]:
+        return self.keys.list()
+
+    def get_key(self, key_id: str) -> ApiKeyRecord:
+        record = self.keys.get(key_id)
+        if record is None:
+            raise _unknown_key(key_id)
+        return record
+
+    def delete_key(self, key_id: str) -> None:
+        """Forget the key; its recorded usage stays in the organization's totals."""
+        if not self.keys.delete(key_id):
+            raise _unknown_key(key_id)
+
+    def set_limit(self, key_id: str, limit: money.Units | None) -> ApiKeyRecord:
+        record = self.keys.set_limit(key_id, limit)
+        if record is None:
+            raise _unknown_key(key_id)
+        return record
+
+    def usage_for_key(self, key_id: str) -> UsageSummary:
+        self.get_key(key_id)
+        return self.ledger.usage_for_key(key_id)
+
+    def org_usage(self) -> UsageSummary:
+        return self.ledger.org_usage()
+
+
+def _count(usage: Mapping[str, object], name: str, default: int = 0) -> int:
+    value = usage.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"usage.{name} must be a non-negative integer, not {value!r}")
+    return value
+
+
+def _unknown_key(key_id: str) -> MockError:
+    return MockError(404, f"No API key with id {key_id!r}.", code="api_key_not_found", param="key_id")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -13,6 +14,7 @@ from mockserver.app import create_app
 from mockserver.auth import DEFAULT_API_KEY
 from mockserver.config import MockConfig
 from mockserver.spec import LoadedSpec, load_spec
+from mockserver.state import MockState
 from mockserver.testing import RunningMock, serve_in_thread
 
 DATA = Path(__file__).parent / "data"
@@ -28,11 +30,14 @@ def spec() -> LoadedSpec:
 def make_client(spec: LoadedSpec) -> Iterator[Callable[..., TestClient]]:
     clients: list[TestClient] = []
 
-    def make(*, headers: dict[str, str] | None = ADMIN, **config: object) -> TestClient:
+    def make(*, headers: dict[str, str] | None = ADMIN, clock: Callable[[], dt.datetime] | None = None,
+             **config: object) -> TestClient:
+        """A client of a new mock; its state is ``client.app.state.mock`` (on ``clock``'s time when given)."""
         config.setdefault("spec", spec)
         config.setdefault("api_key", DEFAULT_API_KEY)
         cfg = MockConfig(**config)  # type: ignore[arg-type]
-        client = TestClient(create_app(cfg), base_url=f"http://testserver{cfg.spec.base_path}",
+        state = MockState(cfg, clock=clock) if clock is not None else None
+        client = TestClient(create_app(cfg, state), base_url=f"http://testserver{cfg.spec.base_path}",
                             headers=headers or {}, raise_server_exceptions=True)
         clients.append(client)
         return client
@@ -58,3 +63,21 @@ def serve(spec: LoadedSpec) -> Iterator[Callable[..., RunningMock]]:
 @pytest.fixture
 def client(make_client: Callable[..., TestClient]) -> TestClient:
     return make_client()
+
+
+class FakeClock:
+    """A clock that stands still until told to move."""
+
+    def __init__(self, now: dt.datetime):
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC))

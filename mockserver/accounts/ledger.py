@@ -1,0 +1,125 @@
+"""The usage ledger: one entry per successful inference call, and running totals.
+
+Totals are kept per key and model, per model for the organization, and per
+key and calendar month (the period of a spending limit), so reports and the
+limit check cost a dictionary lookup, not a scan. Recording takes one lock, so
+the ledger is exact when called from several threads as well as from the
+event loop. The latest entries are kept for inspection (analytics headers
+included); the totals cover every call since start or the last reset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from mockserver.accounts.analytics import NONE, Analytics
+from mockserver.accounts.clock import month_of
+from mockserver.accounts.money import Units
+
+KEEP_ENTRIES = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class UsageEntry:
+    at: dt.datetime
+    key_id: str
+    operation_id: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    cost: Units
+    analytics: Analytics = NONE
+
+
+@dataclass(slots=True)
+class Tally:
+    requests: int = 0
+    tokens: int = 0
+    cost: Units = 0
+
+    def add(self, entry: UsageEntry) -> None:
+        self.requests += 1
+        self.tokens += entry.total_tokens
+        self.cost += entry.cost
+
+
+@dataclass(frozen=True)
+class UsageSummary:
+    """Totals by model; the overall totals are their sums, so they always agree."""
+
+    by_model: Mapping[str, Tally] = field(default_factory=dict)
+
+    @property
+    def requests(self) -> int:
+        return sum(t.requests for t in self.by_model.values())
+
+    @property
+    def tokens(self) -> int:
+        return sum(t.tokens for t in self.by_model.values())
+
+    @property
+    def cost(self) -> Units:
+        return sum(t.cost for t in self.by_model.values())
+
+
+class Ledger(Protocol):
+    """Where usage lives. Implementations are safe to call from several threads."""
+
+    def record(self, entry: UsageEntry) -> None: ...
+    def usage_for_key(self, key_id: str) -> UsageSummary: ...
+    def org_usage(self) -> UsageSummary: ...
+    def spend_in_month(self, key_id: str, month: str) -> Units: ...
+    def entries(self, key_id: str | None = None) -> list[UsageEntry]: ...  # oldest first
+    def clear(self) -> None: ...
+
+
+class MemoryLedger:
+    def __init__(self, keep_entries: int = KEEP_ENTRIES) -> None:
+        self._lock = threading.Lock()
+        self._by_key: dict[str, dict[str, Tally]] = {}
+        self._org: dict[str, Tally] = {}
+        self._monthly: dict[tuple[str, str], Units] = {}
+        self._entries: deque[UsageEntry] = deque(maxlen=keep_entries)
+
+    def record(self, entry: UsageEntry) -> None:
+        month = (entry.key_id, month_of(entry.at))
+        with self._lock:
+            for table in (self._by_key.setdefault(entry.key_id, {}), self._org):
+                tally = table.get(entry.model)
+                if tally is None:
+                    tally = table[entry.model] = Tally()
+                tally.add(entry)
+            self._monthly[month] = self._monthly.get(month, 0) + entry.cost
+            self._entries.append(entry)
+
+    def usage_for_key(self, key_id: str) -> UsageSummary:
+        with self._lock:
+            return _summary(self._by_key.get(key_id, {}))
+
+    def org_usage(self) -> UsageSummary:
+        with self._lock:
+            return _summary(self._org)
+
+    def spend_in_month(self, key_id: str, month: str) -> Units:
+        return self._monthly.get((key_id, month), 0)
+
+    def entries(self, key_id: str | None = None) -> list[UsageEntry]:
+        with self._lock:
+            return [e for e in self._entries if key_id is None or e.key_id == key_id]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_key.clear()
+            self._org.clear()
+            self._monthly.clear()
+            self._entries.clear()
+
+
+def _summary(tallies: Mapping[str, Tally]) -> UsageSummary:
+    return UsageSummary({model: Tally(t.requests, t.tokens, t.cost) for model, t in sorted(tallies.items())})

@@ -1,0 +1,53 @@
+"""Exact money: USD amounts held as integers of 10^-10 USD.
+
+Costs arrive as JSON numbers (the ``usage.cost`` a call returned, a spending
+limit). Each is read through its shortest decimal form (``repr`` of the float,
+so ``0.1`` is one tenth, not its binary neighbour) and rounded half-even to
+10^-10 USD, the finest step any per-token price needs. Sums of integers are
+exact; an amount is written back to JSON as the nearest float, which prints as
+the exact decimal for every amount under 100,000 USD (at most 15 significant
+digits). So the totals of a usage report equal, digit for digit, the sum of
+the costs the calls returned.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
+
+SCALE = 10**10  # units per USD
+Units = int
+
+
+def from_usd(value: object) -> Units:
+    """The amount ``value`` (a JSON number or a Decimal) in units; ValueError when it is not a finite number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise ValueError(f"not an amount of money: {value!r}")
+    if isinstance(value, int):
+        return value * SCALE
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(repr(value))
+    except InvalidOperation:
+        raise ValueError(f"not an amount of money: {value!r}") from None
+    if not amount.is_finite():
+        raise ValueError(f"not a finite amount of money: {value!r}")
+    with localcontext() as context:
+        context.prec = max(28, len(amount.as_tuple().digits) + 12)
+        return int(amount.scaleb(10).to_integral_value(ROUND_HALF_EVEN))
+
+
+def to_usd(units: Units) -> float:
+    """The JSON number for ``units``: the float nearest to the exact amount (correctly rounded)."""
+    return units / SCALE
+
+
+def to_decimal(units: Units) -> Decimal:
+    """The exact amount, for tests and messages."""
+    return Decimal(units).scaleb(-10)
+
+
+def describe(units: Units) -> str:
+    """``$5.00``, ``$0.0000012``: at least cents, never hiding a non-zero digit."""
+    amount = to_decimal(units).normalize()
+    if amount == amount.quantize(Decimal("0.01")):
+        return f"${amount:.2f}"
+    return f"${amount:f}"

@@ -1,0 +1,124 @@
+"""Key management and usage reports: the admin key's operations.
+
+Rendering only: the records and totals come from :class:`mockserver.state.MockState`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.responses import Response
+
+from mockserver.accounts import money
+from mockserver.accounts.clock import format_datetime, parse_datetime
+from mockserver.accounts.keys import ApiKeyRecord
+from mockserver.accounts.ledger import UsageSummary
+from mockserver.call import Call
+from mockserver.errors import MockError
+from mockserver.handlers import handles
+from mockserver.responses import JSONResponse
+
+Payload = Callable[[Call], Any]
+
+
+def key_json(record: ApiKeyRecord, secret: str | None = None) -> dict[str, Any]:
+    """The ``ApiKey`` answer: ``expiry`` only when the key has one, the secret only when it was just created."""
+    body: dict[str, Any] = {
+        "id": record.id,
+        "name": record.name,
+        "labels": list(record.labels),
+        "limit": None if record.limit is None else money.to_usd(record.limit),
+        "created_at": format_datetime(record.created_at),
+    }
+    if record.expiry is not None:
+        body["expiry"] = format_datetime(record.expiry)
+    if secret is not None:
+        body["key"] = secret
+    return body
+
+
+def report_json(summary: UsageSummary) -> dict[str, Any]:
+    """The ``UsageReport`` answer: totals, and one breakdown item per model, by model name."""
+    return {
+        "total_cost": money.to_usd(summary.cost),
+        "total_requests": summary.requests,
+        "total_tokens": summary.tokens,
+        "breakdown": [
+            {"model": model, "requests": t.requests, "tokens": t.tokens, "cost": money.to_usd(t.cost)}
+            for model, t in summary.by_model.items()
+        ],
+    }
+
+
+def require_admin(call: Call) -> None:
+    if call.principal is None or not call.principal.is_admin:
+        raise MockError(403, "Managing API keys and reading usage needs the organization's admin key; "
+                             "this key may only call the inference endpoints.")
+
+
+def admin_operation(operation_id: str) -> Callable[[Payload], Payload]:
+    """Register ``answer`` (a call in, a JSON payload out) as the admin-only handler of ``operation_id``."""
+
+    def register(answer: Payload) -> Payload:
+        @handles(operation_id)
+        async def handler(call: Call) -> Response:
+            require_admin(call)
+            return JSONResponse(answer(call))
+
+        return answer
+
+    return register
+
+
+def _key_id(call: Call) -> str:
+    return call.params["path"]["key_id"]
+
+
+def _limit(body: dict[str, Any]) -> money.Units | None:
+    value = body.get("limit")
+    return None if value is None else money.from_usd(value)
+
+
+@admin_operation("createApiKey")
+def create_api_key(call: Call) -> dict[str, Any]:
+    body = call.body or {}
+    expiry = body.get("expiry")
+    moment = None if expiry is None else parse_datetime(expiry)
+    if expiry is not None and moment is None:
+        raise MockError(400, f"expiry must be an RFC 3339 date-time such as 2027-01-31T00:00:00Z, not {expiry!r}.",
+                        code="invalid_request", param="expiry")
+    record, secret = call.state.create_key(name=body.get("name", ""), labels=body.get("labels", ()),
+                                           limit=_limit(body), expiry=moment)
+    return key_json(record, secret)
+
+
+@admin_operation("listApiKeys")
+def list_api_keys(call: Call) -> dict[str, Any]:
+    return {"data": [key_json(record) for record in call.state.list_keys()]}
+
+
+@admin_operation("getApiKey")
+def get_api_key(call: Call) -> dict[str, Any]:
+    return key_json(call.state.get_key(_key_id(call)))
+
+
+@admin_operation("deleteApiKey")
+def delete_api_key(call: Call) -> dict[str, Any]:
+    call.state.delete_key(_key_id(call))
+    return {"id": _key_id(call), "deleted": True}
+
+
+@admin_operation("updateApiKeyLimit")
+def update_api_key_limit(call: Call) -> dict[str, Any]:
+    return key_json(call.state.set_limit(_key_id(call), _limit(call.body)))
+
+
+@admin_operation("getApiKeyUsage")
+def get_api_key_usage(call: Call) -> dict[str, Any]:
+    return report_json(call.state.usage_for_key(_key_id(call)))
+
+
+@admin_operation("getOrganizationUsage")
+def get_organization_usage(call: Call) -> dict[str, Any]:
+    return report_json(call.state.org_usage())

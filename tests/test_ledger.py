@@ -1,0 +1,268 @@
+"""The usage ledger: reports equal the exact sums of the usage blocks calls returned, under concurrency too."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+import threading
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from mockserver.accounts import money
+from mockserver.accounts.clock import format_datetime, parse_datetime
+from mockserver.accounts.ledger import MemoryLedger, UsageEntry
+from mockserver.auth import DEFAULT_API_KEY
+from mockserver.state import MockState
+from tests.oracle import assert_valid_response
+from tests.stand_in import use_stand_in
+
+# (model, USD per million input tokens, per million output tokens)
+MODELS = [
+    ("openai/gpt-4o-mini", "0.15", "0.60"),
+    ("openai/gpt-4o", "2.50", "10.00"),
+    ("anthropic/claude-sonnet-4-20250514", "3.00", "15.00"),
+    ("deepseek/deepseek-chat", "0.27", "1.10"),
+    ("openai/text-embedding-3-small", "0.02", "0"),
+]
+
+
+def realistic_calls(count: int, keys: list[str], seed: int = 7) -> list[tuple[str, str, dict]]:
+    """(key id, model, usage block) as an inference handler would return them: cost a JSON float."""
+    rng = random.Random(seed)
+    calls = []
+    for _ in range(count):
+        model, input_price, output_price = rng.choice(MODELS)
+        prompt = rng.randint(1, 4000)
+        completion = 0 if output_price == "0" else rng.randint(0, 1500)
+        cost = (prompt * Decimal(input_price) + completion * Decimal(output_price)) / 1_000_000
+        calls.append((rng.choice(keys), model, {
+            "prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
+            "cost": float(cost), "prompt_tokens_details": {"cached_tokens": 0},
+        }))
+    return calls
+
+
+def expected_report(calls: list[tuple[str, str, dict]]) -> dict:
+    """The report computed independently: exact decimal sums of the costs as the calls returned them."""
+    by_model: dict[str, list] = defaultdict(lambda: [0, 0, Decimal(0)])
+    for _, model, usage in calls:
+        tally = by_model[model]
+        tally[0] += 1
+        tally[1] += usage["total_tokens"]
+        tally[2] += Decimal(repr(usage["cost"]))
+    return {
+        "total_cost": sum((t[2] for t in by_model.values()), Decimal(0)),
+        "total_requests": sum(t[0] for t in by_model.values()),
+        "total_tokens": sum(t[1] for t in by_model.values()),
+        "breakdown": [{"model": m, "requests": t[0], "tokens": t[1], "cost": t[2]} for m, t in sorted(by_model.items())],
+    }
+
+
+def exact(report: dict) -> dict:
+    """A report as served, with its JSON costs read back as exact decimals."""
+    return {**report, "total_cost": Decimal(repr(report["total_cost"])),
+            "breakdown": [{**item, "cost": Decimal(repr(item["cost"]))} for item in report["breakdown"]]}
+
+
+def assert_consistent(report: dict) -> None:
+    items = report["breakdown"]
+    assert sum(i["requests"] for i in items) == report["total_requests"]
+    assert sum(i["tokens"] for i in items) == report["total_tokens"]
+    assert sum((i["cost"] for i in items), Decimal(0)) == report["total_cost"]
+
+
+@pytest.fixture
+def five_keys(client):
+    state: MockState = client.app.state.mock
+    principals = []
+    for n in range(5):
+        secret = client.post("/api-keys", json={"name": f"key-{n}"}).json()["key"]
+        principals.append(state.authenticate(secret))
+    return state, principals
+
+
+def record(state, principal, model, usage, headers=None):
+    state.record_usage(principal, operation_id="createChatCompletion", model=model, usage=usage, headers=headers or {})
+
+
+def test_reports_are_the_exact_sums_of_the_calls(client, spec, five_keys):
+    state, principals = five_keys
+    admin = state.authenticate(DEFAULT_API_KEY)
+    by_id = {p.key_id: p for p in [*principals, admin]}
+    calls = realistic_calls(600, list(by_id))
+    for key_id, model, usage in calls:
+        record(state, by_id[key_id], model, usage)
+    for principal in principals:
+        path = f"/api-keys/{principal.key_id}/usage"
+        response = client.get(path)
+        assert_valid_response(spec, "GET", path, response)
+        report = exact(response.json())
+        assert report == expected_report([c for c in calls if c[0] == principal.key_id])
+        assert_consistent(report)
+    response = client.get("/organization/usage")
+    assert_valid_response(spec, "GET", "/organization/usage", response)
+    org = exact(response.json())
+    assert org == expected_report(calls)  # every key's calls, the admin key's included
+    assert_consistent(org)
+    assert org["total_requests"] == 600
+
+
+def test_costs_add_up_as_decimals_not_as_floats(client, five_keys):
+    state, principals = five_keys
+    for cost in (0.1, 0.2):
+        record(state, principals[0], "m", {"prompt_tokens": 1, "total_tokens": 1, "cost": cost})
+    assert 0.1 + 0.2 != 0.3
+    assert client.get(f"/api-keys/{principals[0].key_id}/usage").json()["total_cost"] == 0.3
+
+
+def test_money_is_exact_to_a_ten_billionth_of_a_dollar():
+    assert money.from_usd(0.1) == 10**9
+    assert money.from_usd(7) == 7 * money.SCALE
+    assert money.from_usd(Decimal("0.00000000005")) == 0  # half-even at the last step
+    assert money.from_usd(Decimal("0.00000000015")) == 2
+    assert money.to_usd(money.from_usd(12345.6789012345)) == 12345.6789012345
+    assert money.describe(money.from_usd(5)) == "$5.00" and money.describe(money.from_usd(0.0000012)) == "$0.0000012"
+    for bad in (True, "1", None, float("nan"), float("inf")):
+        with pytest.raises(ValueError):
+            money.from_usd(bad)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2026-11-25T12:00:00Z", "2026-11-25T12:00:00Z"),
+    ("2026-11-25t12:00:00.5z", "2026-11-25T12:00:00.500000Z"),
+    ("2026-11-25T12:00:00-05:30", "2026-11-25T17:30:00Z"),
+    ("2016-12-31T23:59:60Z", "2016-12-31T23:59:59.999999Z"),
+    ("0000-01-01T00:00:00Z", "0001-01-01T00:00:00Z"),
+    ("9999-12-31T23:59:59-01:00", "9999-12-31T23:59:59.999999Z"),
+])
+def test_rfc3339_date_times(text, expected):
+    assert format_datetime(parse_datetime(text)) == expected
+
+
+@pytest.mark.parametrize("text", ["2026-02-30T00:00:00Z", "2026-11-25", "2026-11-25T24:00:00Z", "tomorrow",
+                                  "2026-11-25T12:00:00+24:00", "2026-11-25T12:00:00"])
+def test_not_rfc3339_date_times(text):
+    assert parse_datetime(text) is None
+
+
+def test_usage_blocks_are_checked(client):
+    state = client.app.state.mock
+    for usage in ({"prompt_tokens": -1}, {"prompt_tokens": 1.5}, {"prompt_tokens": True}, {"cost": "0.1"}):
+        with pytest.raises(ValueError):
+            state.record_usage(None, operation_id="x", model="m", usage=usage, headers={})
+    assert state.ledger.entries() == []
+
+
+def test_analytics_headers_are_stored_with_each_call(client, five_keys):
+    state, principals = five_keys
+    record(state, principals[1], "m", {"prompt_tokens": 2, "total_tokens": 2, "cost": 0.5},
+           headers={"HTTP-Referer": "https://app.example.com", "X-Title": "Example App",
+                    "X-Requesty-Team": "growth", "x-requesty-feature": "search", "Content-Type": "application/json"})
+    record(state, principals[2], "m", {"prompt_tokens": 2, "total_tokens": 2, "cost": 0.5})
+    first, second = state.ledger.entries()
+    assert (first.key_id, first.analytics.origin, first.analytics.title) == (principals[1].key_id,
+                                                                              "https://app.example.com", "Example App")
+    assert dict(first.analytics.fields) == {"team": "growth", "feature": "search"}
+    assert (second.analytics.origin, second.analytics.title, dict(second.analytics.fields)) == (None, None, {})
+    assert state.ledger.entries(principals[2].key_id) == [second]
+
+
+def test_totals_stay_exact_when_old_entries_are_dropped(clock):
+    ledger = MemoryLedger(keep_entries=3)
+    for n in range(10):
+        ledger.record(UsageEntry(clock(), "k", "createEmbedding", "m", n, 0, n, money.from_usd(0.01)))
+    assert len(ledger.entries()) == 3
+    summary = ledger.org_usage()
+    assert (summary.requests, summary.tokens, summary.cost) == (10, 45, money.from_usd(0.1))
+
+
+def test_concurrent_recordings_in_the_event_loop_are_exact(client, five_keys):
+    state, principals = five_keys
+    calls = realistic_calls(200, [p.key_id for p in principals], seed=11)
+    by_id = {p.key_id: p for p in principals}
+
+    async def one(key_id, model, usage):
+        await asyncio.sleep(0)
+        state.before_inference(by_id[key_id])
+        await asyncio.sleep(0)
+        record(state, by_id[key_id], model, usage)
+
+    async def run():
+        await asyncio.gather(*(one(*call) for call in calls))
+
+    asyncio.run(run())
+    assert exact(client.get("/organization/usage").json()) == expected_report(calls)
+    for key_id in by_id:
+        assert exact(client.get(f"/api-keys/{key_id}/usage").json()) == expected_report(
+            [c for c in calls if c[0] == key_id])
+
+
+@pytest.fixture
+def eager_thread_switching():
+    """Switch threads as often as the interpreter can, so that a missing lock shows."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(before)
+
+
+@pytest.mark.usefixtures("eager_thread_switching")
+def test_concurrent_recordings_from_threads_are_exact(client, five_keys):
+    state, principals = five_keys
+    by_id = {p.key_id: p for p in principals}
+    calls = realistic_calls(2000, list(by_id), seed=13)
+    start, done = threading.Barrier(9), threading.Event()
+
+    def worker(part):
+        start.wait()
+        for key_id, model, usage in part:
+            record(state, by_id[key_id], model, usage)
+
+    def reader():  # reports and entries are read while calls are recorded
+        start.wait()
+        reads = 0
+        while not done.is_set() or reads == 0:
+            state.ledger.entries()
+            state.org_usage()
+            reads += 1
+        return reads
+
+    with ThreadPoolExecutor(9) as pool:
+        reading = pool.submit(reader)
+        list(pool.map(worker, [calls[n::8] for n in range(8)]))
+        done.set()
+        assert reading.result() > 0
+    assert exact(client.get("/organization/usage").json()) == expected_report(calls)
+    for key_id in by_id:
+        assert exact(client.get(f"/api-keys/{key_id}/usage").json()) == expected_report(
+            [c for c in calls if c[0] == key_id])
+
+
+def test_concurrent_calls_over_a_real_port_are_recorded_exactly(serve, monkeypatch):
+    use_stand_in(monkeypatch)
+    mock = serve()
+    admin = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
+
+    async def run():
+        async with httpx.AsyncClient(base_url=mock.url, timeout=30) as http:
+            keys = [(await http.post("/api-keys", json={}, headers=admin)).json() for _ in range(5)]
+            texts = ["a" * (n % 37 + 1) for n in range(200)]
+            answers = await asyncio.gather(*(
+                http.post("/embeddings", json={"model": f"m{n % 3}", "input": text},
+                          headers={"Authorization": f"Bearer {keys[n % 5]['key']}"})
+                for n, text in enumerate(texts)))
+            assert all(a.status_code == 200 for a in answers)
+            calls = [(keys[n % 5]["id"], a.json()["model"], a.json()["usage"]) for n, a in enumerate(answers)]
+            org = (await http.get("/organization/usage", headers=admin)).json()
+            per_key = [(await http.get(f"/api-keys/{k['id']}/usage", headers=admin)).json() for k in keys]
+            return keys, calls, org, per_key
+
+    keys, calls, org, per_key = asyncio.run(run())
+    assert exact(org) == expected_report(calls)
+    for key, report in zip(keys, per_key, strict=True):
+        assert exact(report) == expected_report([c for c in calls if c[0] == key["id"]])
