@@ -7,6 +7,8 @@ import sys
 import click
 
 from mockserver.config import DEFAULT_MAX_BODY, MockConfig, resolve_api_key
+from mockserver.llm.catalog import CatalogError, default_catalog, load_catalog
+from mockserver.llm.replies import STYLES
 from mockserver.server import ServeError, serve
 from mockserver.spec import SpecError, load_spec
 
@@ -29,16 +31,27 @@ def main() -> None:
 @click.option("--api-key", default=None, help="Admin key. Default: $MOCKSERVER_API_KEY, else rq-mock-admin-key.")
 @click.option("--max-body", default=DEFAULT_MAX_BODY, show_default=True, type=click.IntRange(1),
               help="Largest request body in bytes; larger ones get 413.")
+@click.option("--models", "models_path", type=click.Path(dir_okay=False), default=None,
+              help="Model catalog YAML to serve instead of the bundled one.")
+@click.option("--reply-style", type=click.Choice(STYLES), default="echo", show_default=True,
+              help="Chat replies: echo the last user message, lorem ipsum, or a fixed sentence.")
+@click.option("--ttft-ms", type=click.FloatRange(0), default=0, show_default=True,
+              help="Streams: milliseconds before the first token.")
+@click.option("--tokens-per-s", type=click.FloatRange(0), default=0, show_default=True,
+              help="Streams: tokens per second after the first; 0 sends them at once.")
 def serve_command(host: str, port: int, seed: int, spec_path: str | None, overlays: tuple[str, ...],
-                  api_key: str | None, max_body: int) -> None:
+                  api_key: str | None, max_body: int, models_path: str | None, reply_style: str,
+                  ttft_ms: float, tokens_per_s: float) -> None:
     """Serve the mock until Ctrl-C."""
     try:
         spec = load_spec(spec_path, list(overlays) if overlays else None)
-        config = MockConfig(spec=spec, api_key=resolve_api_key(api_key), seed=seed, max_body=max_body)
+        catalog = load_catalog(models_path) if models_path else default_catalog()
+        config = MockConfig(spec=spec, api_key=resolve_api_key(api_key), seed=seed, max_body=max_body,
+                            catalog=catalog, reply_style=reply_style, ttft_ms=ttft_ms, tokens_per_s=tokens_per_s)
         serve(config, host, port)
     except KeyboardInterrupt:
         click.echo("mockserver: stopped", err=True)
-    except (SpecError, ServeError) as exc:
+    except (SpecError, ServeError, CatalogError) as exc:
         click.echo(f"mockserver: error: {exc}", err=True)
         sys.exit(2)
 

@@ -1,0 +1,54 @@
+"""Values valid for a caller's JSON Schema: tool-call arguments and structured outputs.
+
+Generated with :func:`mockserver.generation.generate` and checked with
+jsonschema-rs; a schema the generator cannot satisfy is a clear 400, never
+an invalid value.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import jsonschema_rs
+
+from mockserver.errors import MockError
+from mockserver.generation import generate
+from mockserver.spec.model import resolve_pointer
+
+ATTEMPTS = 8
+EMPTY_OBJECT: dict[str, Any] = {"type": "object", "properties": {}}
+
+
+def compile_schema(schema: Any, param: str) -> jsonschema_rs.Validator:
+    """A validator for the caller's ``schema``, or a 400 naming ``param`` when it is not a JSON Schema."""
+    if not isinstance(schema, (dict, bool)):
+        raise MockError(400, f"{param} must be a JSON Schema object.", code="invalid_schema", param=param)
+    try:
+        return jsonschema_rs.validator_for(schema)
+    except (jsonschema_rs.ValidationError, ValueError) as exc:
+        message = getattr(exc, "message", None) or str(exc).splitlines()[0]
+        raise MockError(400, f"{param} is not a valid JSON Schema: {message}", code="invalid_schema", param=param) from None
+
+
+def generate_valid(schema: Any, rng: random.Random, param: str) -> Any:
+    """A value valid for ``schema``, deterministic for ``rng``'s state."""
+    validator = compile_schema(schema, param)
+
+    def resolve(node: Any) -> Any:
+        for _ in range(64):
+            if not (isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#")):
+                break
+            try:
+                node = resolve_pointer(schema, node["$ref"][1:])
+            except (KeyError, IndexError, ValueError, TypeError):
+                return {}
+        return node
+
+    for _ in range(ATTEMPTS):
+        value = generate(schema, resolve, rng)
+        if validator.is_valid(value):
+            return value
+    raise MockError(400, f"The mock cannot generate a value valid for the schema in {param}; "
+                         "simplify the schema or force the reply with the X-Mock-Reply header.",
+                    code="unsupported_schema", param=param)
