@@ -16,6 +16,8 @@ import jsonschema_rs
 import yaml
 
 from mockserver.errors import MockError
+from mockserver.spec.errors import SpecError
+from mockserver.spec.loader import read_document
 from mockserver.spec.schemas import json_path
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
@@ -121,19 +123,10 @@ def parse_catalog(data: Any, source: str) -> Catalog:
 
 
 def load_catalog(path: str | Path) -> Catalog:
-    path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CatalogError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"{path}: cannot read: {exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        raise CatalogError(f"{path}{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+        data = read_document(path)
+    except SpecError as exc:  # unreadable file or invalid YAML: the same one line as for a spec file
+        raise CatalogError(str(exc)) from None
     return parse_catalog(data, str(path))
 
 
