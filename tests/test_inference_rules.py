@@ -281,3 +281,17 @@ def test_bad_models_file_is_one_line_and_exit_2(tmp_path, text, problem):
 def test_missing_models_file(tmp_path):
     result = CliRunner().invoke(main, ["serve", "--models", str(tmp_path / "none.yml")])
     assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_serve_options_reach_the_config(monkeypatch, tmp_path):
+    seen = {}
+    monkeypatch.setattr("mockserver.cli.serve", lambda config, host, port: seen.setdefault("config", config))
+    path = tmp_path / "models.yml"
+    path.write_text("models:\n  - {id: acme/one, type: chat, owned_by: acme, region: eu, context_window: 100,"
+                    " input_price: 1, output_price: 2}\n")
+    result = CliRunner().invoke(main, ["serve", "--models", str(path), "--reply-style", "lorem", "--ttft-ms", "25",
+                                       "--tokens-per-s", "50"])
+    assert result.exit_code == 0, result.output
+    config = seen["config"]
+    assert [m.id for m in config.catalog.models] == ["acme/one"]
+    assert (config.reply_style, config.ttft_ms, config.tokens_per_s) == ("lorem", 25, 50)
