@@ -197,6 +197,11 @@ def test_bad_mock_headers_are_400(client, header, value):
     ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "string", "minLength": 5,
                                                                               "maxLength": 2}}}],
       "tool_choice": "required"}, 400, "unsupported_schema", "tools[0].function.parameters"),
+    ({"response_format": {"type": "json_schema", "json_schema": {"name": "loop", "schema": {
+        "type": "object", "properties": {"next": {"$ref": "#"}}, "required": ["next"]}}}},
+     400, "unsupported_schema", "response_format.json_schema.schema"),
+    ({"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"$ref": "#/$defs/none"}}}},
+     400, "invalid_schema", "response_format.json_schema.schema"),
 ])
 def test_refusals_are_clear_and_documented(client, body, status, code, param):
     response = chat(client, **body)

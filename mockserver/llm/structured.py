@@ -46,9 +46,12 @@ def generate_valid(schema: Any, rng: random.Random, param: str) -> Any:
         return node
 
     for _ in range(ATTEMPTS):
-        value = generate(schema, resolve, rng)
+        try:
+            value = generate(schema, resolve, rng)
+        except RecursionError:  # a schema that requires itself without end
+            break
         if validator.is_valid(value):
             return value
-    raise MockError(400, f"The mock cannot generate a value valid for the schema in {param}; "
-                         "simplify the schema or force the reply with the X-Mock-Reply header.",
+    hint = " or force the reply with the X-Mock-Reply header" if param.startswith("response_format") else ""
+    raise MockError(400, f"The mock cannot generate a value valid for the schema in {param}; simplify the schema{hint}.",
                     code="unsupported_schema", param=param)
