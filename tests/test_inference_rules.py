@@ -200,6 +200,9 @@ def test_bad_mock_headers_are_400(client, header, value):
     ({"response_format": {"type": "json_schema", "json_schema": {"name": "loop", "schema": {
         "type": "object", "properties": {"next": {"$ref": "#"}}, "required": ["next"]}}}},
      400, "unsupported_schema", "response_format.json_schema.schema"),
+    ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {
+        "type": "object", "properties": {"xs": {"type": "array", "minItems": 10**9}}}}}]},
+     400, "unsupported_schema", "tools[0].function.parameters"),
     ({"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"$ref": "#/$defs/none"}}}},
      400, "invalid_schema", "response_format.json_schema.schema"),
 ])
@@ -220,6 +223,7 @@ def test_embedding_refusals(client):
     assert embed(model="mistral/mistral-embed", input="x", dimensions=2048) == (400, "invalid_value")
     assert embed(model="google/gemini-embedding-001", input=["ok", "word " * 3000]) == (400, "context_length_exceeded")
     assert embed(model="openai/none", input="x") == (404, "model_not_found")
+    assert embed(model="mistral/mistral-embed", input=["x"] * 2049) == (400, "invalid_value")
 
 
 def test_embeddings_float_and_base64_agree(client):

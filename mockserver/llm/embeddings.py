@@ -21,6 +21,8 @@ from mockserver.errors import MockError
 from mockserver.llm import tokens
 from mockserver.llm.catalog import Catalog, ModelInfo
 
+MAX_INPUTS = 2048  # OpenAI's limit on inputs per embeddings request
+
 
 def vector(model_id: str, text: str, size: int, dimensions: int | None = None) -> list[float]:
     rng = random.Random(hashlib.sha256(f"{model_id}\x00{text}".encode()).digest())
@@ -40,6 +42,9 @@ def embed(request: Mapping[str, Any], catalog: Catalog) -> tuple[ModelInfo, dict
     size = model.dimensions or 1
     raw = request["input"]
     inputs = [raw] if isinstance(raw, str) else list(raw)
+    if len(inputs) > MAX_INPUTS:
+        raise MockError(400, f"input has {len(inputs)} items; at most {MAX_INPUTS} can be embedded in one request.",
+                        code="invalid_value", param="input")
     dimensions = request.get("dimensions")
     if dimensions is not None and dimensions > size:
         raise MockError(400, f"dimensions is {dimensions}, but {model.id} makes vectors of at most {size}.",

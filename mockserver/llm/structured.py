@@ -17,6 +17,7 @@ from mockserver.generation import generate
 from mockserver.spec.model import resolve_pointer
 
 ATTEMPTS = 8
+MAX_SIZE = 10_000  # largest minItems / minLength / minProperties the mock generates
 EMPTY_OBJECT: dict[str, Any] = {"type": "object", "properties": {}}
 
 
@@ -34,6 +35,9 @@ def compile_schema(schema: Any, param: str) -> jsonschema_rs.Validator:
 def generate_valid(schema: Any, rng: random.Random, param: str) -> Any:
     """A value valid for ``schema``, deterministic for ``rng``'s state."""
     validator = compile_schema(schema, param)
+    if _largest_minimum(schema) > MAX_SIZE:
+        raise MockError(400, f"The schema in {param} asks for more than {MAX_SIZE} items, properties or characters.",
+                        code="unsupported_schema", param=param)
 
     def resolve(node: Any) -> Any:
         for _ in range(64):
@@ -55,3 +59,12 @@ def generate_valid(schema: Any, rng: random.Random, param: str) -> Any:
     hint = " or force the reply with the X-Mock-Reply header" if param.startswith("response_format") else ""
     raise MockError(400, f"The mock cannot generate a value valid for the schema in {param}; simplify the schema{hint}.",
                     code="unsupported_schema", param=param)
+
+
+def _largest_minimum(schema: Any) -> float:
+    if isinstance(schema, list):
+        return max((_largest_minimum(item) for item in schema), default=0)
+    if not isinstance(schema, dict):
+        return 0
+    own = [v for k, v in schema.items() if k in ("minItems", "minLength", "minProperties") and isinstance(v, (int, float))]
+    return max([*own, *(_largest_minimum(v) for v in schema.values())], default=0)
