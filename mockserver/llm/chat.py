@@ -144,10 +144,11 @@ def _tool_to_call(choice: Any, functions: list[tuple[str, Any, int]],
     is the first whose name the last user message mentions, else the first.
     """
     if isinstance(choice, Mapping):
-        name = (choice.get("function") or {}).get("name") if isinstance(choice.get("function"), Mapping) else None
-        for function in functions:
-            if function[0] == name:
-                return function
+        function = choice.get("function")
+        name = function.get("name") if isinstance(function, Mapping) else None
+        for candidate in functions:
+            if candidate[0] == name:
+                return candidate
         raise MockError(400, f"tool_choice names the function {name!r}, which is not among the function tools.",
                         code="invalid_value", param="tool_choice")
     choice = choice or ("auto" if functions else "none")
