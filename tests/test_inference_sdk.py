@@ -175,3 +175,28 @@ def test_response_format_json_schema(sdk):
         model="google/gemini-2.5-flash", messages=HELLO,
         response_format={"type": "json_schema", "json_schema": {"name": "summary", "schema": schema, "strict": True}})
     jsonschema_rs.validate(schema, json.loads(completion.choices[0].message.content))
+
+
+def test_streamed_tool_call_accumulates_in_the_sdk(sdk):
+    with sdk.chat.completions.stream(model="openai/gpt-4o-mini", messages=HELLO, tools=[WEATHER_TOOL],
+                                     tool_choice={"type": "function", "function": {"name": "get_weather"}}) as stream:
+        final = stream.get_final_completion()
+    plain = sdk.chat.completions.create(model="openai/gpt-4o-mini", messages=HELLO, tools=[WEATHER_TOOL],
+                                        tool_choice={"type": "function", "function": {"name": "get_weather"}})
+    streamed, returned = final.choices[0].message.tool_calls[0], plain.choices[0].message.tool_calls[0]
+    assert final.choices[0].finish_reason == "tool_calls"
+    assert (streamed.function.name, streamed.function.arguments) == (returned.function.name, returned.function.arguments)
+    jsonschema_rs.validate(WEATHER_TOOL["function"]["parameters"], json.loads(streamed.function.arguments))
+
+
+def test_sdk_parse_with_a_pydantic_model(sdk):
+    from pydantic import BaseModel
+
+    class Event(BaseModel):
+        name: str
+        attendees: list[str]
+        day: int
+
+    completion = sdk.chat.completions.parse(model="openai/gpt-4o", messages=HELLO, response_format=Event)
+    event = completion.choices[0].message.parsed
+    assert isinstance(event, Event) and isinstance(event.day, int)
