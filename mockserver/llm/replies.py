@@ -29,8 +29,8 @@ def reply_text(style: str, messages: Sequence[Mapping[str, Any]], rng: random.Ra
         words = _lorem()
         start = rng.randrange(len(words))
         length = rng.randint(20, 80)
-        picked = [words[(start + i) % len(words)] for i in range(length)]
-        return " ".join(picked).rstrip(",.") + "."
+        text = " ".join(words[(start + i) % len(words)] for i in range(length))
+        return text[:1].upper() + text[1:].rstrip(",.") + "."
     last = last_user_text(messages)
     return f"You said: {last}" if last else ECHO_EMPTY
 
