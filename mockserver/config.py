@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 
 from mockserver.auth import DEFAULT_API_KEY
+from mockserver.llm.catalog import Catalog, default_catalog
+from mockserver.llm.overrides import Overrides
 from mockserver.spec import LoadedSpec, load_spec
 
 DEFAULT_MAX_BODY = 1024 * 1024
@@ -28,3 +30,12 @@ class MockConfig:
     max_headers: int = DEFAULT_MAX_HEADERS  # all request header names and values together, in bytes
     body_timeout: float = DEFAULT_BODY_TIMEOUT  # seconds to wait for the next piece of a request body
     cors_origins: tuple[str, ...] = ("*",)
+    catalog: Catalog = field(default_factory=default_catalog)
+    reply_style: str = "echo"  # echo | lorem | fixed
+    ttft_ms: float = 0.0  # stream pacing: delay before the first token
+    tokens_per_s: float = 0.0  # stream pacing: 0 sends every token at once
+
+    @property
+    def overrides(self) -> Overrides:
+        """The server-wide reply and pacing settings, which X-Mock-* headers override per request."""
+        return Overrides(style=self.reply_style, ttft_ms=self.ttft_ms, tokens_per_s=self.tokens_per_s)

@@ -3,6 +3,12 @@
 Every check of Schemathesis runs on each case: no 5xx, invalid data rejected
 with a 4xx, valid data accepted, status codes, content types and bodies as the
 overlaid spec documents them.
+
+Chat and embeddings may also refuse a schema-valid request with 400 when it
+breaks a rule no JSON Schema can state (a tool_choice naming a function not in
+tools, a prompt over the model's context window, max_tokens over the model's
+limit, an embedding model called for chat); tests/test_inference_rules.py
+asserts each of those answers specifically.
 """
 
 from __future__ import annotations
@@ -18,6 +24,10 @@ APP = create_app(MockConfig(api_key=DEFAULT_API_KEY))
 CONFIG = schemathesis.Config.from_dict({
     "generation": {"mode": "all", "max-examples": 40},
     "headers": {"Authorization": f"Bearer {DEFAULT_API_KEY}"},
+    "operations": [{
+        "include-operation-id": ["createChatCompletion", "createEmbedding"],
+        "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "402", "403", "404", "429"]}},
+    }],
 })
 SCHEMA = schemathesis.openapi.from_asgi("/__mock/openapi.json", APP, config=CONFIG)
 

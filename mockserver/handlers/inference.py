@@ -1,0 +1,54 @@
+"""The inference operations: list models, chat completions (JSON and SSE), embeddings.
+
+Thin wrappers: read the overrides, ask the accounting seam, compute the answer
+with :mod:`mockserver.llm`, record its usage, send it.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from functools import partial
+
+from starlette.responses import Response, StreamingResponse
+
+from mockserver.call import Call
+from mockserver.handlers import handles
+from mockserver.llm.chat import complete, completion_body
+from mockserver.llm.embeddings import embed
+from mockserver.llm.overrides import read_overrides
+from mockserver.llm.streaming import paced, stream_steps
+from mockserver.responses import JSONResponse
+
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+@handles("listModels")
+async def list_models(call: Call) -> Response:
+    return JSONResponse(call.config.catalog.listing())
+
+
+@handles("createChatCompletion")
+async def create_chat_completion(call: Call) -> Response:
+    overrides = read_overrides(call.headers, call.config.overrides)
+    call.state.before_inference(call.principal)
+    completion = complete(call.body, call.config.catalog, overrides, call.config.seed)
+    record = partial(call.state.record_usage, call.principal, operation_id=call.operation.operation_id,
+                     model=completion.model.id, usage=completion.usage, headers=call.headers)
+    ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    if call.body.get("stream"):
+        include_usage = bool((call.body.get("stream_options") or {}).get("include_usage"))
+        steps = stream_steps(completion, id=ident, created=created, include_usage=include_usage)
+        body = paced(steps, ttft_ms=overrides.ttft_ms, tokens_per_s=overrides.tokens_per_s, before_last=record)
+        return StreamingResponse(body, media_type="text/event-stream", headers=STREAM_HEADERS)
+    record()
+    return JSONResponse(completion_body(completion, id=ident, created=created))
+
+
+@handles("createEmbedding")
+async def create_embedding(call: Call) -> Response:
+    call.state.before_inference(call.principal)
+    model, body = embed(call.body, call.config.catalog)
+    call.state.record_usage(call.principal, operation_id=call.operation.operation_id, model=model.id,
+                            usage=body["usage"], headers=call.headers)
+    return JSONResponse(body)

@@ -1,0 +1,140 @@
+"""The model catalog: routed model ids with their kind, prices, context windows and regions.
+
+Read from a YAML data file (the bundled ``mockserver/data/models.yml`` or
+``--models FILE``) and checked against ``catalog.schema.yml`` once, at start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import yaml
+
+from mockserver.errors import MockError
+from mockserver.spec.errors import SpecError
+from mockserver.spec.loader import read_document
+from mockserver.spec.schemas import json_path
+
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+DEFAULT_CATALOG = DATA_DIR / "models.yml"
+CATALOG_SCHEMA = DATA_DIR / "catalog.schema.yml"
+DEFAULT_MODEL = "openai/gpt-4o-mini"
+MILLION = Decimal(1_000_000)
+COST_PLACES = Decimal("1e-10")  # costs are USD with at most 10 decimals
+
+
+class CatalogError(Exception):
+    """The catalog file cannot be used; the message is one line naming the file and place."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    id: str
+    type: str  # chat | embedding
+    owned_by: str
+    region: str  # us | eu | global
+    context_window: int
+    input_price: Decimal  # USD per million tokens
+    output_price: Decimal
+    created: int = 0
+    max_output_tokens: int | None = None
+    dimensions: int | None = None
+
+    def cost(self, prompt_tokens: int, completion_tokens: int = 0) -> float:
+        """USD for the tokens at this model's prices, exact to 10 decimals."""
+        total = (prompt_tokens * self.input_price + completion_tokens * self.output_price) / MILLION
+        return float(total.quantize(COST_PLACES))
+
+    def listing(self) -> dict[str, Any]:
+        """The model as ``GET /models`` lists it (the overlaid ``Model`` schema)."""
+        item: dict[str, Any] = {
+            "id": self.id,
+            "object": "model",
+            "created": self.created,
+            "owned_by": self.owned_by,
+            "type": self.type,
+            "region": self.region,
+            "context_window": self.context_window,
+            "input_price": float(self.input_price),
+            "output_price": float(self.output_price),
+        }
+        if self.max_output_tokens is not None:
+            item["max_output_tokens"] = self.max_output_tokens
+        if self.dimensions is not None:
+            item["dimensions"] = self.dimensions
+        return item
+
+
+class Catalog:
+    def __init__(self, models: list[ModelInfo]):
+        self.models = tuple(models)
+        self._by_id = {model.id: model for model in self.models}
+
+    def __contains__(self, model_id: str) -> bool:
+        return model_id in self._by_id
+
+    def get(self, model_id: str) -> ModelInfo | None:
+        return self._by_id.get(model_id)
+
+    def of_type(self, kind: str) -> list[ModelInfo]:
+        return [model for model in self.models if model.type == kind]
+
+    def cheapest(self, kind: str = "chat") -> ModelInfo:
+        """The model of ``kind`` with the lowest input + output price (first in file order on ties)."""
+        return min(self.of_type(kind), key=lambda m: m.input_price + m.output_price)
+
+    def require(self, model_id: str, kind: str, param: str = "model") -> ModelInfo:
+        """The model, or the error the router answers: 404 unknown, 400 wrong kind."""
+        model = self._by_id.get(model_id)
+        if model is None:
+            raise MockError(404, f"The model '{model_id}' does not exist or you do not have access to it. "
+                                 "GET /v1/models lists the available models.", code="model_not_found", param=param)
+        if model.type != kind:
+            use = "/v1/embeddings" if model.type == "embedding" else "/v1/chat/completions"
+            raise MockError(400, f"'{model_id}' is an {model.type} model and cannot be used here; call {use} with it, "
+                                 f"or pick a {kind} model.", code="model_not_supported", param=param)
+        return model
+
+    def listing(self) -> dict[str, Any]:
+        return {"object": "list", "data": [model.listing() for model in self.models]}
+
+
+def parse_catalog(data: Any, source: str) -> Catalog:
+    """Check ``data`` against the catalog schema and build the catalog, or raise :class:`CatalogError`."""
+    error = next(iter(_schema().iter_errors(data)), None)
+    if error is not None:
+        raise CatalogError(f"{source}: {json_path(error.instance_path)}: {error.message}")
+    models = []
+    for entry in data["models"]:
+        fields = dict(entry)
+        fields["input_price"] = Decimal(str(fields["input_price"]))
+        fields["output_price"] = Decimal(str(fields["output_price"]))
+        models.append(ModelInfo(**fields))
+    ids = [model.id for model in models]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise CatalogError(f"{source}: model id listed twice: {duplicates[0]}")
+    return Catalog(models)
+
+
+def load_catalog(path: str | Path) -> Catalog:
+    try:
+        data = read_document(path)
+    except SpecError as exc:  # unreadable file or invalid YAML: the same one line as for a spec file
+        raise CatalogError(str(exc)) from None
+    return parse_catalog(data, str(path))
+
+
+@cache
+def default_catalog() -> Catalog:
+    return load_catalog(DEFAULT_CATALOG)
+
+
+@cache
+def _schema() -> jsonschema_rs.Draft202012Validator:
+    return jsonschema_rs.Draft202012Validator(yaml.safe_load(CATALOG_SCHEMA.read_text(encoding="utf-8")))

@@ -1,0 +1,176 @@
+"""A chat completion, computed: request in, reply, finish reason and usage out. No I/O.
+
+:func:`complete` decides everything the answer says; :func:`completion_body`
+renders it as a ``chat.completion`` object and :mod:`mockserver.llm.streaming`
+as chunks, so a stream always says what the non-stream answer says.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from mockserver.errors import MockError
+from mockserver.generation import seeded_rng
+from mockserver.llm import tokens
+from mockserver.llm.catalog import DEFAULT_MODEL, Catalog, ModelInfo
+from mockserver.llm.overrides import Overrides
+from mockserver.llm.replies import last_user_text, reply_text
+from mockserver.llm.structured import EMPTY_OBJECT, compile_schema, generate_valid
+
+# The request fields that decide the reply (not stream, stream_options or max_tokens, which only cut it).
+REPLY_INPUTS = ("model", "messages", "tools", "tool_choice", "response_format")
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: str  # JSON text valid for the function's parameters schema
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": self.arguments}}
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    model: ModelInfo
+    content: str | None
+    finish_reason: str  # stop | length | tool_calls
+    usage: dict[str, Any]
+    tool_calls: tuple[ToolCall, ...] = field(default=())
+
+    def message(self) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": self.content, "refusal": None}
+        if self.tool_calls:
+            message["tool_calls"] = [call.as_dict() for call in self.tool_calls]
+        return message
+
+
+def complete(request: Mapping[str, Any], catalog: Catalog, overrides: Overrides, seed: int = 0) -> Completion:
+    """What the mock model answers to a (schema-valid) chat request; raises :class:`MockError` when the router would."""
+    model = catalog.require(request.get("model") or DEFAULT_MODEL, "chat")
+    messages: Sequence[Mapping[str, Any]] = request["messages"]
+    functions = _functions(request.get("tools"))
+    response_format = request.get("response_format")
+    prompt_tokens = tokens.count_prompt(messages, request.get("tools"), response_format)
+    max_tokens = request.get("max_tokens")
+    _check_limits(model, prompt_tokens, max_tokens)
+    rng = seeded_rng(seed, "chat", orjson.dumps({k: request.get(k) for k in REPLY_INPUTS}, option=orjson.OPT_SORT_KEYS))
+    called = _tool_to_call(request.get("tool_choice"), functions, messages)
+    if called is not None:
+        name, parameters, index = called
+        arguments = generate_valid(parameters, rng, f"tools[{index}].function.parameters")
+        call = ToolCall(f"call_{rng.getrandbits(96):024x}", name, orjson.dumps(arguments).decode())
+        completion_tokens = tokens.count(call.name) + tokens.count(call.arguments)
+        return Completion(model, None, "tool_calls", usage(model, prompt_tokens, completion_tokens), (call,))
+    text = overrides.reply if overrides.reply is not None else _reply(response_format, overrides.style, messages, rng)
+    finish = "stop"
+    pieces = tokens.split(text)
+    if max_tokens is not None and len(pieces) > max_tokens:
+        text, finish = "".join(pieces[:max_tokens]), "length"
+        pieces = pieces[:max_tokens]
+    return Completion(model, text, finish, usage(model, prompt_tokens, len(pieces)))
+
+
+def usage(model: ModelInfo, prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "cost": model.cost(prompt_tokens, completion_tokens),
+        "prompt_tokens_details": {"cached_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 0},
+    }
+
+
+def completion_body(completion: Completion, *, id: str, created: int) -> dict[str, Any]:
+    return {
+        "id": id,
+        "object": "chat.completion",
+        "created": created,
+        "model": completion.model.id,
+        "choices": [{"index": 0, "message": completion.message(), "logprobs": None,
+                     "finish_reason": completion.finish_reason}],
+        "usage": completion.usage,
+        "system_fingerprint": None,
+    }
+
+
+def _check_limits(model: ModelInfo, prompt_tokens: int, max_tokens: int | None) -> None:
+    if max_tokens is not None and model.max_output_tokens is not None and max_tokens > model.max_output_tokens:
+        raise MockError(400, f"max_tokens is too large: {max_tokens}. {model.id} can write at most "
+                             f"{model.max_output_tokens} completion tokens; lower max_tokens.",
+                        code="invalid_value", param="max_tokens")
+    window = model.context_window
+    if prompt_tokens > window:
+        raise MockError(400, f"Your messages are {prompt_tokens} tokens, over the {window}-token context window of "
+                             f"{model.id}. Shorten the conversation or choose a model with a larger context window.",
+                        code="context_length_exceeded", param="messages")
+    if max_tokens is not None and prompt_tokens + max_tokens > window:
+        raise MockError(400, f"Your messages ({prompt_tokens} tokens) plus max_tokens ({max_tokens}) exceed the "
+                             f"{window}-token context window of {model.id}. Lower max_tokens to at most "
+                             f"{window - prompt_tokens} or shorten the conversation.",
+                        code="context_length_exceeded", param="max_tokens")
+
+
+def _functions(tools: Any) -> list[tuple[str, Any, int]]:
+    """The function tools as (name, parameters schema, index); other tool types are accepted and not called."""
+    functions = []
+    for index, tool in enumerate(tools or ()):
+        if not isinstance(tool, Mapping) or tool.get("type", "function") != "function":
+            continue
+        function = tool.get("function")
+        if not isinstance(function, Mapping) or not isinstance(function.get("name"), str) or not function["name"]:
+            raise MockError(400, f"tools[{index}] is a function tool without function.name.",
+                            code="invalid_value", param=f"tools[{index}].function.name")
+        parameters = function.get("parameters", EMPTY_OBJECT)
+        compile_schema(parameters, f"tools[{index}].function.parameters")
+        functions.append((function["name"], parameters, index))
+    return functions
+
+
+def _tool_to_call(choice: Any, functions: list[tuple[str, Any, int]],
+                  messages: Sequence[Mapping[str, Any]]) -> tuple[str, Any, int] | None:
+    """Which function the model calls, if any.
+
+    ``none``: no call. ``required``: a call. A named function: that one.
+    ``auto`` (the default with tools): a call when the last message is not a
+    tool result, so an agent loop ends with a text answer. The function called
+    is the first whose name the last user message mentions, else the first.
+    """
+    if isinstance(choice, Mapping):
+        function = choice.get("function")
+        name = function.get("name") if isinstance(function, Mapping) else None
+        for candidate in functions:
+            if candidate[0] == name:
+                return candidate
+        raise MockError(400, f"tool_choice names the function {name!r}, which is not among the function tools.",
+                        code="invalid_value", param="tool_choice")
+    choice = choice or ("auto" if functions else "none")
+    if choice not in ("none", "auto", "required"):
+        raise MockError(400, f"tool_choice must be none, auto, required or a named function; got {choice!r}.",
+                        code="invalid_value", param="tool_choice")
+    if choice == "required" and not functions:
+        raise MockError(400, "tool_choice 'required' needs at least one function in tools.",
+                        code="invalid_value", param="tool_choice")
+    if choice == "none" or not functions or (choice == "auto" and messages[-1].get("role") == "tool"):
+        return None
+    mentioned = last_user_text(messages).lower()
+    return next((f for f in functions if f[0].lower() in mentioned), functions[0])
+
+
+def _reply(response_format: Any, style: str, messages: Sequence[Mapping[str, Any]], rng: random.Random) -> str:
+    kind = response_format.get("type") if isinstance(response_format, Mapping) else None
+    if kind == "json_schema":
+        spec = response_format.get("json_schema")
+        schema = spec.get("schema", EMPTY_OBJECT) if isinstance(spec, Mapping) else EMPTY_OBJECT
+        return orjson.dumps(generate_valid(schema, rng, "response_format.json_schema.schema")).decode()
+    text = reply_text(style, messages, rng)
+    if kind == "json_object":
+        return orjson.dumps({"reply": text}).decode()
+    return text

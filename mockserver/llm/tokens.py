@@ -1,0 +1,90 @@
+"""A deterministic local token estimate (tiktoken needs a download, so the mock cannot use it).
+
+The rule, documented in docs/mock-semantics.md:
+
+- a text token is a run of up to 6 letters or digits, or one other visible
+  character, together with the whitespace before it; trailing whitespace is one
+  more token. So ``"Hello, world!"`` is ``["Hello", ",", " world", "!"]``: 4 tokens.
+  Splitting is lossless: ``"".join(split(text)) == text``;
+- each message costs 3 tokens more (role and framing), plus 1 when it has a
+  ``name``; every prompt costs 3 tokens more for priming the reply (OpenAI's
+  documented counting);
+- an ``image_url`` content part counts as 85 tokens (OpenAI's low-detail price);
+- tool calls in messages count their function name and arguments; tool
+  definitions and a ``response_format`` schema count as their compact JSON text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+
+_TOKEN = re.compile(r"\s*(?:[^\W_]{1,6}|[^\w\s]|_)|\s+")
+PER_MESSAGE = 3
+PER_NAME = 1
+REPLY_PRIMING = 3
+IMAGE_TOKENS = 85
+
+
+def split(text: str) -> list[str]:
+    """The text's tokens, in order; they join back to ``text``."""
+    return _TOKEN.findall(text)
+
+
+def count(text: str) -> int:
+    return len(_TOKEN.findall(text))
+
+
+def count_json(value: Any) -> int:
+    return count(orjson.dumps(value).decode())
+
+
+def count_content(content: Any) -> int:
+    """Tokens of a message's ``content``: a string, a list of parts, or null."""
+    if isinstance(content, str):
+        return count(content)
+    total = 0
+    for part in content if isinstance(content, list) else ():
+        if not isinstance(part, Mapping):
+            continue
+        if part.get("type") == "image_url":
+            total += IMAGE_TOKENS
+        elif isinstance(part.get("text"), str):
+            total += count(part["text"])
+        else:
+            total += count_json(part)
+    return total
+
+
+def count_message(message: Mapping[str, Any]) -> int:
+    total = PER_MESSAGE + count_content(message.get("content"))
+    if message.get("name"):
+        total += PER_NAME + count(str(message["name"]))
+    for call in message.get("tool_calls") or ():
+        function = call.get("function") if isinstance(call, Mapping) else None
+        if not isinstance(function, Mapping):
+            continue
+        total += count(str(function.get("name", ""))) + count(str(function.get("arguments", "")))
+    return total
+
+
+def count_prompt(messages: Iterable[Mapping[str, Any]], tools: Any = None, response_format: Any = None) -> int:
+    """The prompt tokens of a chat request."""
+    total = REPLY_PRIMING + sum(count_message(m) for m in messages)
+    if tools:
+        total += count_json(tools)
+    if isinstance(response_format, Mapping) and response_format.get("type") == "json_schema":
+        total += count_json(response_format.get("json_schema"))
+    return total
+
+
+def text_of(content: Any) -> str:
+    """The text of a message's content: the string, or its text parts joined by newlines."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(p["text"] for p in content if isinstance(p, Mapping) and isinstance(p.get("text"), str))
+    return ""

@@ -1,0 +1,36 @@
+"""Stream pacing on a real port: time to first token and tokens per second delay the stream (lower bounds only)."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from tests.conftest import ADMIN
+
+BODY = {"messages": [{"role": "user", "content": "one two three four five six"}], "stream": True}
+
+
+def first_and_last(url, headers=None):
+    """Seconds to the first content chunk and to the end of a streamed chat answer."""
+    started = time.perf_counter()
+    first = None
+    with httpx.stream("POST", f"{url}/chat/completions", json=BODY, headers={**ADMIN, **(headers or {})}) as response:
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            if first is None and '"content":"' in line and '"content":""' not in line:
+                first = time.perf_counter() - started
+    return first, time.perf_counter() - started
+
+
+def test_ttft_option_delays_the_first_token(serve):
+    first, _ = first_and_last(serve(ttft_ms=150).url)
+    assert first >= 0.15
+
+
+def test_pacing_headers_delay_first_token_and_the_rest(serve):
+    url = serve().url
+    # 10 tokens: "You", " said", ":", " one", ... " six"; 9 gaps at 40 tokens/s.
+    first, total = first_and_last(url, {"X-Mock-TTFT-Ms": "100", "X-Mock-Tokens-Per-S": "40"})
+    assert first >= 0.1
+    assert total >= 0.1 + 9 / 40
