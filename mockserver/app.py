@@ -21,7 +21,7 @@ from mockserver.call import Call
 from mockserver.config import MockConfig
 from mockserver.errors import MockError, error_response
 from mockserver.generation import seeded_rng
-from mockserver.handlers import generic, handler_for
+from mockserver.handlers import generic, handler_for, is_admin_only
 from mockserver.responses import JSONResponse
 from mockserver.spec.model import Operation
 from mockserver.state import MockState
@@ -125,6 +125,9 @@ async def _read_call(request: Request, operation: Operation, config: MockConfig,
         raise MockError(431, f"The request headers total {header_bytes} bytes; the limit is {config.max_headers} bytes.")
     cookies = request.cookies
     principal = authenticate(operation, state, headers, query, cookies)
+    if principal is not None and not principal.is_admin and is_admin_only(operation.operation_id):
+        raise MockError(403, "Managing API keys and reading usage needs the organization's admin key; "
+                             "this key may only call the inference endpoints.")
     raw = await read_limited_body(request, config.max_body, config.body_timeout)
     path_params = {names.get(k, k): v for k, v in request.path_params.items()}
     params, problems = read_parameters(operation, path_params, query, headers, cookies)

@@ -202,3 +202,9 @@ def test_the_overlay_keeps_the_secret_to_the_creation_answer(spec):
         assert_valid_response(spec, "GET", "/api-keys", httpx.Response(200, json={"data": [{**key, "key": "s"}]}))
     with pytest.raises(InvalidData):
         assert_valid_response(spec, "POST", "/api-keys", httpx.Response(200, json=key))
+
+
+def test_a_created_key_gets_403_before_its_body_is_read(client, spec):
+    created = create(client, spec)
+    response = client.post("/api-keys", content=b"{not json", headers={**bearer(created["key"]), "content-type": "text/plain"})
+    assert response.status_code == 403, response.text

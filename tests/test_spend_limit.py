@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import httpx
 import pytest
 from starlette.responses import Response
@@ -9,7 +11,6 @@ from starlette.responses import Response
 from mockserver.auth import DEFAULT_API_KEY
 from mockserver.errors import MockError
 from tests.oracle import assert_valid_response
-from tests.stand_in import use_stand_in
 
 USAGE = {"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 1500, "cost": 0.0006}
 
@@ -92,20 +93,20 @@ def test_the_limit_is_monthly(make_client, clock):
     assert report["total_cost"] == 0.001  # the report still covers everything since start
 
 
-def test_an_inference_handler_answers_402_over_http(make_client, spec, monkeypatch):
-    use_stand_in(monkeypatch)
-    client = make_client()
-    created, _ = new_key(client, limit=0.001)
+def test_an_inference_handler_answers_402_over_http(client, spec):
+    created, _ = new_key(client)
     as_key = {"Authorization": f"Bearer {created['key']}", "X-Title": "Limits demo"}
-    request = {"model": "openai/text-embedding-3-small", "input": "four"}  # 4 tokens, $0.0004
-    statuses = [client.post("/embeddings", json=request, headers=as_key).status_code for _ in range(4)]
-    assert statuses == [200, 200, 200, 402]
+    request = {"model": "openai/text-embedding-3-small", "input": "four words of input"}
+    cost = Decimal(repr(client.post("/embeddings", json=request, headers=as_key).json()["usage"]["cost"]))
+    client.patch(f"/api-keys/{created['id']}/limit", json={"limit": float(cost * Decimal("2.5"))})
+    statuses = [client.post("/embeddings", json=request, headers=as_key).status_code for _ in range(3)]
+    assert statuses == [200, 200, 402]
     response = client.post("/embeddings", json=request, headers=as_key)
     assert response.status_code == 402
     assert response.json()["error"]["code"] == "key_limit_exceeded"
     assert_valid_response(spec, "POST", "/embeddings", response)
     usage = client.get(f"/api-keys/{created['id']}/usage").json()
-    assert (usage["total_requests"], usage["total_cost"]) == (3, 0.0012)
+    assert (usage["total_requests"], Decimal(repr(usage["total_cost"]))) == (3, 3 * cost)
     assert {e.analytics.title for e in client.app.state.mock.ledger.entries()} == {"Limits demo"}
     client.patch(f"/api-keys/{created['id']}/limit", json={"limit": None})
     assert client.post("/embeddings", json=request, headers=as_key).status_code == 200

@@ -19,16 +19,27 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Call"], Awaitable[Response]]
 _REGISTRY: dict[str, Handler] = {}
+_ADMIN_ONLY: set[str] = set()
 
 
-def handles(operation_id: str) -> Callable[[Handler], Handler]:
-    """Register the decorated coroutine as the semantic handler of ``operation_id``."""
+def handles(operation_id: str, *, admin_only: bool = False) -> Callable[[Handler], Handler]:
+    """Register the decorated coroutine as the semantic handler of ``operation_id``.
+
+    ``admin_only`` operations answer 403 to any other key, before the request is read.
+    """
 
     def register(func: Handler) -> Handler:
         _REGISTRY[operation_id] = func
+        if admin_only:
+            _ADMIN_ONLY.add(operation_id)
         return func
 
     return register
+
+
+def is_admin_only(operation_id: str) -> bool:
+    _load_builtin()
+    return operation_id in _ADMIN_ONLY
 
 
 def handler_for(operation_id: str) -> Handler | None:

@@ -51,19 +51,12 @@ def report_json(summary: UsageSummary) -> dict[str, Any]:
     }
 
 
-def require_admin(call: Call) -> None:
-    if call.principal is None or not call.principal.is_admin:
-        raise MockError(403, "Managing API keys and reading usage needs the organization's admin key; "
-                             "this key may only call the inference endpoints.")
-
-
 def admin_operation(operation_id: str) -> Callable[[Payload], Payload]:
     """Register ``answer`` (a call in, a JSON payload out) as the admin-only handler of ``operation_id``."""
 
     def register(answer: Payload) -> Payload:
-        @handles(operation_id)
+        @handles(operation_id, admin_only=True)
         async def handler(call: Call) -> Response:
-            require_admin(call)
             return JSONResponse(answer(call))
 
         return answer

@@ -1,0 +1,98 @@
+"""Usage reports add up to the calls the official SDK made: chat, streams and embeddings, concurrently."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+import openai
+import pytest
+from openai import AsyncOpenAI, OpenAI
+
+from mockserver.auth import DEFAULT_API_KEY
+from tests.test_ledger import assert_consistent, exact, expected_report
+
+CHAT_MODELS = ["openai/gpt-4o-mini", "anthropic/claude-sonnet-4-20250514", "deepseek/deepseek-chat"]
+EMBEDDING_MODEL = "openai/text-embedding-3-small"
+
+
+def sdk(url: str, key: str, cls=OpenAI):
+    return cls(base_url=url, api_key=key, max_retries=0, timeout=30)
+
+
+async def one_call(client: AsyncOpenAI, n: int) -> tuple[str, dict]:
+    """Call number ``n``: a chat, a stream with usage, or an embedding; return (model, usage it reported)."""
+    text = f"call {n}: " + "tell me about gateways " * (n % 7 + 1)
+    kind = n % 3
+    if kind == 0:
+        answer = await client.chat.completions.create(
+            model=CHAT_MODELS[n % len(CHAT_MODELS)], messages=[{"role": "user", "content": text}], max_tokens=20 + n % 30)
+        return answer.model, answer.usage.model_dump()
+    if kind == 1:
+        stream = await client.chat.completions.create(
+            model=CHAT_MODELS[n % len(CHAT_MODELS)], messages=[{"role": "user", "content": text}],
+            stream=True, stream_options={"include_usage": True})
+        chunks = [chunk async for chunk in stream]
+        return chunks[-1].model, chunks[-1].usage.model_dump()
+    answer = await client.embeddings.create(model=EMBEDDING_MODEL, input=[text, text[::-1]])
+    return answer.model, answer.usage.model_dump()
+
+
+def test_reports_equal_the_sum_of_200_concurrent_calls_over_5_keys(serve):
+    mock = serve()
+    admin = sdk(mock.url, DEFAULT_API_KEY)
+    keys = [admin.post("/api-keys", body={"name": f"k{n}"}, cast_to=dict) for n in range(5)]
+
+    async def run():
+        clients = [sdk(mock.url, key["key"], AsyncOpenAI) for key in keys]
+        results = await asyncio.gather(*(one_call(clients[n % 5], n) for n in range(200)))
+        for client in clients:
+            await client.close()
+        return results
+
+    results = asyncio.run(run())
+    calls = [(keys[n % 5]["id"], model, {k: v for k, v in usage.items() if v is not None})
+             for n, (model, usage) in enumerate(results)]
+    assert all(usage["cost"] > 0 for _, _, usage in calls)
+    org = admin.get("/organization/usage", cast_to=dict)
+    assert exact(org) == expected_report(calls)
+    assert_consistent(exact(org))
+    for key in keys:
+        report = admin.get(f"/api-keys/{key['id']}/usage", cast_to=dict)
+        assert exact(report) == expected_report([c for c in calls if c[0] == key["id"]])
+        assert report["total_requests"] == 40
+
+
+def test_a_key_over_its_limit_is_refused_and_works_again_once_raised(serve):
+    mock = serve()
+    admin = sdk(mock.url, DEFAULT_API_KEY)
+    key = admin.post("/api-keys", body={"name": "limited"}, cast_to=dict)
+    client = sdk(mock.url, key["key"])
+    request = {"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "a fixed question"}]}
+    cost = Decimal(repr(client.chat.completions.create(**request).usage.cost))
+    admin.patch(f"/api-keys/{key['id']}/limit", body={"limit": float(cost * Decimal("2.5"))}, cast_to=dict)
+    client.chat.completions.create(**request)  # 2 x cost spent
+    client.chat.completions.create(**request)  # 3 x cost: over the limit now
+    with pytest.raises(openai.APIStatusError) as refused:
+        client.chat.completions.create(**request)
+    assert refused.value.status_code == 402
+    assert refused.value.body["code"] == "key_limit_exceeded"
+    with pytest.raises(openai.APIStatusError):
+        client.embeddings.create(model=EMBEDDING_MODEL, input="x")
+    report = admin.get(f"/api-keys/{key['id']}/usage", cast_to=dict)
+    assert report["total_requests"] == 3 and Decimal(repr(report["total_cost"])) == 3 * cost
+    admin.patch(f"/api-keys/{key['id']}/limit", body={"limit": float(cost * 10)}, cast_to=dict)
+    assert client.chat.completions.create(**request).choices[0].message.content
+
+
+def test_a_deleted_key_gets_401_and_its_id_404(serve):
+    mock = serve()
+    admin = sdk(mock.url, DEFAULT_API_KEY)
+    key = admin.post("/api-keys", body={"name": "short-lived"}, cast_to=dict)
+    client = sdk(mock.url, key["key"])
+    assert client.models.list().data  # authenticates at once
+    admin.delete(f"/api-keys/{key['id']}", cast_to=dict)
+    with pytest.raises(openai.AuthenticationError):
+        client.chat.completions.create(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    with pytest.raises(openai.NotFoundError):
+        admin.get(f"/api-keys/{key['id']}", cast_to=dict)
