@@ -184,7 +184,7 @@ def test_bad_mock_headers_are_400(client, header, value):
 
 
 @pytest.mark.parametrize("body, status, code, param", [
-    ({"model": "openai/text-embedding-3-small"}, 400, "model_not_supported", "model"),
+    ({"model": "openai/text-embedding-3-small"}, 404, "model_not_supported", "model"),
     ({"model": "nobody/nothing"}, 404, "model_not_found", "model"),
     ({"max_tokens": 20000}, 400, "invalid_value", "max_tokens"),
     ({"model": "together/meta-llama/Llama-3-8b-chat-hf", "max_tokens": 4096,
@@ -219,7 +219,7 @@ def test_embedding_refusals(client):
         assert_valid_response(client.app.state.config.spec, "POST", "/embeddings", response)
         return response.status_code, response.json()["error"]["code"]
 
-    assert embed(model="openai/gpt-4o", input="x") == (400, "model_not_supported")
+    assert embed(model="openai/gpt-4o", input="x") == (404, "model_not_supported")
     assert embed(model="mistral/mistral-embed", input="x", dimensions=2048) == (400, "invalid_value")
     assert embed(model="google/gemini-embedding-001", input=["ok", "word " * 3000]) == (400, "context_length_exceeded")
     assert embed(model="openai/none", input="x") == (404, "model_not_found")

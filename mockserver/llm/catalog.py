@@ -89,15 +89,15 @@ class Catalog:
         return min(self.of_type(kind), key=lambda m: m.input_price + m.output_price)
 
     def require(self, model_id: str, kind: str, param: str = "model") -> ModelInfo:
-        """The model, or the error the router answers: 404 unknown, 400 wrong kind."""
+        """The model, or the error the router answers: 404 unknown, and 404 for the wrong endpoint, as OpenAI does."""
         model = self._by_id.get(model_id)
         if model is None:
             raise MockError(404, f"The model '{model_id}' does not exist or you do not have access to it. "
                                  "GET /v1/models lists the available models.", code="model_not_found", param=param)
         if model.type != kind:
             use = "/v1/embeddings" if model.type == "embedding" else "/v1/chat/completions"
-            raise MockError(400, f"'{model_id}' is an {model.type} model and cannot be used here; call {use} with it, "
-                                 f"or pick a {kind} model.", code="model_not_supported", param=param)
+            raise MockError(404, f"'{model_id}' is {_a(model.type)} model and is not supported on this endpoint; "
+                                 f"call {use} with it, or pick {_a(kind)} model.", code="model_not_supported", param=param)
         return model
 
     def listing(self) -> dict[str, Any]:
@@ -138,3 +138,7 @@ def default_catalog() -> Catalog:
 @cache
 def _schema() -> jsonschema_rs.Draft202012Validator:
     return jsonschema_rs.Draft202012Validator(yaml.safe_load(CATALOG_SCHEMA.read_text(encoding="utf-8")))
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
