@@ -19,6 +19,9 @@ from mockserver.auth import authenticate
 from mockserver.call import Call
 from mockserver.config import MockConfig
 from mockserver.errors import MockError, error_response
+from mockserver.faults import Faults
+from mockserver.faults.admin import admin_routes
+from mockserver.faults.middleware import PREFER_SCOPE_KEY, FaultMiddleware
 from mockserver.generation import seeded_rng
 from mockserver.handlers import generic, handler_for
 from mockserver.responses import JSONResponse
@@ -45,8 +48,10 @@ def create_app(config: MockConfig | None = None, state: MockState | None = None)
     """Build the mock for ``config`` (the bundled spec and defaults when omitted)."""
     config = config or MockConfig()
     state = state or MockState(config)
+    faults = Faults(config.spec, config.seed, config.scenario)
     routes: list[BaseRoute] = [
         Route(f"{RESERVED_PREFIX}/openapi.json", _spec_endpoint(config), methods=["GET"]),
+        *admin_routes(RESERVED_PREFIX, faults, state),
     ]
     for path, operations in sorted(config.spec.paths.items(), key=lambda item: _route_order(item[0])):
         route_path, names = _route_path(config.spec.base_path + path)
@@ -62,12 +67,14 @@ def create_app(config: MockConfig | None = None, state: MockState | None = None)
                 allow_methods=["*"],
                 allow_headers=["*"],
                 expose_headers=EXPOSED_HEADERS,
-            )
+            ),
+            Middleware(FaultMiddleware, faults=faults, authenticate=state.authenticate),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
     app.router.redirect_slashes = False
     app.state.mock = state
+    app.state.faults = faults
     app.state.config = config
     return app
 
@@ -125,6 +132,7 @@ async def _read_call(request: Request, operation: Operation, config: MockConfig,
     path_params = {names.get(k, k): v for k, v in request.path_params.items()}
     params, problems = read_parameters(operation, path_params, query, headers, cookies)
     body = read_json_body(operation, headers.get("content-type"), raw) if operation.body else None
+    prefer = request.scope.get(PREFER_SCOPE_KEY)
     if problems:
         raise invalid(problems)
     return Call(
@@ -137,6 +145,8 @@ async def _read_call(request: Request, operation: Operation, config: MockConfig,
         rng=seeded_rng(config.seed, operation.operation_id, request.url.path, request.url.query, body=raw),
         config=config,
         state=state,
+        prefer=prefer,
+        example_name=prefer.example if prefer else None,
     )
 
 

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from mockserver.auth import DEFAULT_API_KEY
+from mockserver.faults.scenario import Scenario
 from mockserver.spec import LoadedSpec, load_spec
 
 DEFAULT_MAX_BODY = 1024 * 1024
@@ -24,3 +25,4 @@ class MockConfig:
     seed: int = 0
     max_body: int = DEFAULT_MAX_BODY
     cors_origins: tuple[str, ...] = ("*",)
+    scenario: Scenario | None = None  # server-wide faults in force at start (and after a reset)
