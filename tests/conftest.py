@@ -58,3 +58,11 @@ def serve(spec: LoadedSpec) -> Iterator[Callable[..., RunningMock]]:
 @pytest.fixture
 def client(make_client: Callable[..., TestClient]) -> TestClient:
     return make_client()
+
+
+@pytest.fixture(scope="session")
+def stream_spec() -> LoadedSpec:
+    """A one-operation spec whose chat stream is answered by ``tests.fake_stream`` (any real stream handler aside)."""
+    import tests.fake_stream  # noqa: F401  (registers the testChatStream handler)
+
+    return load_spec(DATA / "stream.yml")

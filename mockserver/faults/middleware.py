@@ -90,6 +90,8 @@ class FaultMiddleware:
                 return
             fault = await self._faulty(scope, receive, journaled, operation, directives, sequence)
         finally:
+            if operation is None:
+                operation = faults.operation(scope["method"], scope["path"])
             faults.journal.record(
                 sequence=sequence, time=arrived, method=scope["method"], path=scope["path"],
                 operation=operation.operation_id if operation else None, status=status,

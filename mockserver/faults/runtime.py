@@ -22,6 +22,7 @@ class Faults:
         self.clock = clock
         self.journal = Journal(journal_size)
         self._routes = _route_table(spec)
+        self._fixed = {(op.method, spec.base_path + op.path): op for op in spec.operations if "{" not in op.path}
         self.load(self.initial)
 
     def load(self, scenario: Scenario) -> None:
@@ -44,6 +45,9 @@ class Faults:
 
     def operation(self, method: str, path: str) -> Operation | None:
         """The spec operation a request reaches, None for unknown paths and the mock's own endpoints."""
+        fixed = self._fixed.get((method, path))
+        if fixed is not None:
+            return fixed
         for pattern, by_method in self._routes:
             if pattern.fullmatch(path):
                 return by_method.get(method)

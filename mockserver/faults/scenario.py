@@ -172,12 +172,28 @@ def _check_rates_sum(rules: Iterable[ErrorRule | StreamFault], source: str, wher
             raise ScenarioError(f"{source}: /{where}: the rates for {scope} add up to {total:g}, more than 1")
 
 
-def merge(base: Scenario | None, **overrides: Any) -> Scenario:
-    """``base`` with the given fields replaced (the CLI's shortcut options over a scenario file)."""
-    base = base or Scenario()
-    fields = {k: v for k, v in overrides.items() if v not in (None, (), [])}
-    if not fields:
-        return base
+def from_options(path: str | None = None, *, latency_ms: float | None = None, error_rates: Iterable[str] = (),
+                 rpm: int | None = None, tpm: int | None = None) -> Scenario | None:
+    """The scenario of ``mockserver serve``: the file, then the shortcut options replacing its fields."""
+    base = load_scenario_file(path) if path else Scenario()
     data = base.as_dict()
-    data.update(fields)
-    return build_scenario(data, source="options")
+    if latency_ms is not None:
+        data["latency"] = {"distribution": "fixed", "ms": latency_ms}
+    if error_rates:
+        data["errors"] = [_error_option(text) for text in error_rates]
+    if rpm is not None or tpm is not None:
+        limits = dict(data.get("rate_limits", {}))
+        limits.update({k: v for k, v in (("rpm", rpm), ("tpm", tpm)) if v is not None})
+        data["rate_limits"] = limits
+    scenario = build_scenario(data, source="options") if data != base.as_dict() else base
+    return None if scenario.empty else scenario
+
+
+def _error_option(text: str) -> dict[str, Any]:
+    status, sep, rate = text.partition("=")
+    try:
+        if sep:
+            return {"status": int(status), "rate": float(rate)}
+    except ValueError:
+        pass
+    raise ScenarioError(f"--error-rate {text!r}: expected STATUS=RATE, e.g. 503=0.05")
