@@ -68,7 +68,7 @@ def create_app(config: MockConfig | None = None, state: MockState | None = None)
                 allow_headers=["*"],
                 expose_headers=EXPOSED_HEADERS,
             ),
-            Middleware(FaultMiddleware, faults=faults, authenticate=state.authenticate),
+            Middleware(FaultMiddleware, faults=faults, keys=state),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )

@@ -1,6 +1,7 @@
 """The pure ASGI middleware that injects faults into the spec's operations and journals every request.
 
-With no scenario in force and no fault header on the request, a request costs
+Faults reach only callers the operation accepts (a missing or unknown key
+gets the usual 401). With no scenario in force and no fault header on the request, a request costs
 one header scan and one journal entry. Otherwise, in order: the per-request
 ``Prefer: code=`` error, the key's rate limits, an unavailable model, a random
 error; then the latency; then the app, with rate-limit headers added and its
@@ -15,7 +16,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import orjson
+from starlette.requests import Request
 
+from mockserver.auth import authenticate
 from mockserver.errors import MockError
 from mockserver.faults.decide import NOTHING, applies, decide
 from mockserver.faults.headers import Directives, read_directives
@@ -52,10 +55,11 @@ def injected_error(status: int, message: str | None = None) -> MockError:
 
 
 class FaultMiddleware:
-    def __init__(self, app: ASGIApp, faults: Faults, authenticate: Callable[[str], Any]):
+    def __init__(self, app: ASGIApp, faults: Faults, keys: Any):
+        """``keys`` has ``authenticate(token) -> Principal | None`` (the app's MockState)."""
         self.app = app
         self.faults = faults
-        self.authenticate = authenticate
+        self.keys = keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(RESERVED_PREFIX):
@@ -103,6 +107,11 @@ class FaultMiddleware:
         """Answer one request of ``operation`` with its faults; return what was injected."""
         faults = self.faults
         scenario = faults.scenario
+        try:
+            principal = self._principal(scope, operation)
+        except MockError:  # no faults for a refused key: the app answers 401 as usual
+            await self.app(scope, receive, send)
+            return None
         decision = decide(scenario, faults.seed, sequence, operation.operation_id) if faults.active else NOTHING
         op_id = operation.operation_id
         error: MockError | None = None
@@ -115,15 +124,14 @@ class FaultMiddleware:
         if directives and directives.code is not None and directives.code >= 400:
             error, fault = self._preferred_error(operation, directives.code), f"prefer:{directives.code}"
         if error is None and faults.limiter and applies(scenario.rate_limits.operations, op_id):
-            principal = self._principal(scope)
-            if principal is not None:
-                verdict = faults.limiter.check(principal.key_id, estimate_tokens(body, _field(body, "max_tokens")))
-                extra_headers = verdict.headers
-                if not verdict.allowed:
-                    error = MockError(429, f"Rate limit reached for {verdict.exceeded} per minute "
-                                      f"(injected fault). Please try again in {verdict.retry_after_s}s.",
-                                      code="rate_limit_exceeded", headers=verdict.headers)
-                    fault = f"ratelimit:{verdict.exceeded}"
+            key = principal.key_id if principal is not None else "anonymous"
+            verdict = faults.limiter.check(key, estimate_tokens(body, _field(body, "max_tokens")))
+            extra_headers = verdict.headers
+            if not verdict.allowed:
+                error = MockError(429, f"Rate limit reached for {verdict.exceeded} per minute "
+                                  f"(injected fault). Please try again in {verdict.retry_after_s}s.",
+                                  code="rate_limit_exceeded", headers=verdict.headers)
+                fault = f"ratelimit:{verdict.exceeded}"
         if error is None and scenario.unavailable_models:
             model = _field(body, "model")
             if isinstance(model, str) and model in scenario.unavailable_models:
@@ -163,15 +171,19 @@ class FaultMiddleware:
                              code="invalid_mock_header", param="Prefer")
         return injected_error(code)
 
-    def _principal(self, scope: Scope) -> Any:
-        token = _bearer(scope)
-        return self.authenticate(token) if token else None
+    def _principal(self, scope: Scope, operation: Any) -> Any:
+        """The caller as the app will see it (None for an open operation); a MockError for a refused key."""
+        request = Request(scope)
+        query: dict[str, list[str]] = {}
+        for key, value in request.query_params.multi_items():
+            query.setdefault(key, []).append(value)
+        return authenticate(operation, self.keys, request.headers, query, request.cookies)
 
     def _key_id(self, scope: Scope) -> str | None:
         token = _bearer(scope)
         if not token:
             return None
-        principal = self.authenticate(token)
+        principal = self.keys.authenticate(token)
         return principal.key_id if principal is not None else "unknown"
 
 
