@@ -66,3 +66,6 @@ def stream_spec() -> LoadedSpec:
     import tests.fake_stream  # noqa: F401  (registers the testChatStream handler)
 
     return load_spec(DATA / "stream.yml")
+
+
+collect_ignore = ["plugin_example"]  # run by test_pytest_plugin.py in a project of its own

@@ -65,55 +65,37 @@ class FaultMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(RESERVED_PREFIX):
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter()
-        arrived = time.time()
         faults = self.faults
-        sequence = faults.next_sequence()
-        status = 0
-        fault: str | None = None
-        operation = None
-
-        async def journaled(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        exchange = _Exchange(self, scope, send, faults.next_sequence())
         try:
             try:
                 directives = read_directives(scope["headers"])
             except MockError as error:
-                await error.response()(scope, receive, journaled)
+                await error.response()(scope, receive, exchange.send)
                 return
             if directives is None and not faults.active:
-                await self.app(scope, receive, journaled)
+                await self.app(scope, receive, exchange.send)
                 return
-            operation = faults.operation(scope["method"], scope["path"])
-            if operation is None:
-                await self.app(scope, receive, journaled)
+            exchange.operation = faults.operation(scope["method"], scope["path"])
+            if exchange.operation is None:
+                await self.app(scope, receive, exchange.send)
                 return
-            fault = await self._faulty(scope, receive, journaled, operation, directives, sequence)
+            await self._faulty(scope, receive, exchange, directives)
         finally:
-            if operation is None:
-                operation = faults.operation(scope["method"], scope["path"])
-            faults.journal.record(
-                sequence=sequence, time=arrived, method=scope["method"], path=scope["path"],
-                operation=operation.operation_id if operation else None, status=status,
-                latency_ms=round((time.perf_counter() - start) * 1000, 3), fault=fault, key=self._key_id(scope),
-            )
+            exchange.record()  # once: at the last body message, or here when there was none (a dropped stream)
 
-    async def _faulty(self, scope: Scope, receive: Receive, send: Send, operation: Any,
-                      directives: Directives | None, sequence: int) -> str | None:
-        """Answer one request of ``operation`` with its faults; return what was injected."""
+    async def _faulty(self, scope: Scope, receive: Receive, exchange: _Exchange, directives: Directives | None) -> None:
+        """Answer one request of the exchange's operation with its faults, noting what was injected."""
         faults = self.faults
         scenario = faults.scenario
+        operation, send = exchange.operation, exchange.send
         try:
             principal = self._principal(scope, operation)
         except MockError:  # no faults for a refused key: the app answers 401 as usual
             await self.app(scope, receive, send)
-            return None
-        decision = decide(scenario, faults.seed, sequence, operation.operation_id) if faults.active else NOTHING
+            return
         op_id = operation.operation_id
+        decision = decide(scenario, faults.seed, exchange.sequence, op_id) if faults.active else NOTHING
         error: MockError | None = None
         fault: str | None = None
         extra_headers: dict[str, str] = {}
@@ -144,8 +126,9 @@ class FaultMiddleware:
         if delay > 0:
             await asyncio.sleep(delay / 1000)
         if error is not None:
+            exchange.fault = fault
             await error.response()(scope, receive, send)
-            return fault
+            return
         if directives is not None and directives.shapes_body:
             scope = dict(scope)
             scope[PREFER_SCOPE_KEY] = directives
@@ -154,14 +137,13 @@ class FaultMiddleware:
         stream_fault = (directives.stream_fault if directives else None) or decision.stream_fault
         if stream_fault is None:
             await self.app(scope, receive, send)
-            return None
-        faulty = FaultySend(send, stream_fault)
+            return
+        faulty = exchange.stream = FaultySend(send, stream_fault)
         try:
             await self.app(scope, receive, faulty)
         except Exception as exc:  # noqa: BLE001  (only a deliberate drop is swallowed)
             if not _aborted(exc):
                 raise
-        return f"stream:{stream_fault.fault}@{faulty.count}" if faulty.fired else None
 
     def _preferred_error(self, operation: Any, code: int) -> MockError:
         documented = sorted(operation.responses)
@@ -179,12 +161,55 @@ class FaultMiddleware:
             query.setdefault(key, []).append(value)
         return authenticate(operation, self.keys, request.headers, query, request.cookies)
 
-    def _key_id(self, scope: Scope) -> str | None:
+    def key_id(self, scope: Scope) -> str | None:
         token = _bearer(scope)
         if not token:
             return None
         principal = self.keys.authenticate(token)
         return principal.key_id if principal is not None else "unknown"
+
+
+class _Exchange:
+    """One request on its way through: the ``send`` that notes the status, and its journal entry."""
+
+    __slots__ = ("middleware", "scope", "downstream", "sequence", "start", "arrived", "status", "operation",
+                 "fault", "stream", "recorded")
+
+    def __init__(self, middleware: FaultMiddleware, scope: Scope, send: Send, sequence: int):
+        self.middleware = middleware
+        self.scope = scope
+        self.downstream = send
+        self.sequence = sequence
+        self.start = time.perf_counter()
+        self.arrived = time.time()
+        self.status = 0
+        self.operation: Any = None
+        self.fault: str | None = None
+        self.stream: FaultySend | None = None
+        self.recorded = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        elif not message.get("more_body", False):
+            self.record()  # before the last bytes leave, so a client that got its answer finds it journaled
+        await self.downstream(message)
+
+    def record(self) -> None:
+        if self.recorded:
+            return
+        self.recorded = True
+        scope, faults = self.scope, self.middleware.faults
+        operation = self.operation or faults.operation(scope["method"], scope["path"])
+        fault = self.fault
+        if self.stream is not None and self.stream.fired:
+            fault = f"stream:{self.stream.fault.fault}@{self.stream.count}"
+        faults.journal.record(
+            sequence=self.sequence, time=self.arrived, method=scope["method"], path=scope["path"],
+            operation=operation.operation_id if operation else None, status=self.status,
+            latency_ms=round((time.perf_counter() - self.start) * 1000, 3), fault=fault,
+            key=self.middleware.key_id(scope),
+        )
 
 
 def _bearer(scope: Scope) -> str | None:
