@@ -205,10 +205,8 @@ class _Exchange:
         if self.stream is not None and self.stream.fired:
             fault = f"stream:{self.stream.fault.fault}@{self.stream.count}"
         faults.journal.record(
-            sequence=self.sequence, time=self.arrived, method=scope["method"], path=scope["path"],
-            operation=operation.operation_id if operation else None, status=self.status,
-            latency_ms=round((time.perf_counter() - self.start) * 1000, 3), fault=fault,
-            key=self.middleware.key_id(scope),
+            self.sequence, self.arrived, scope["method"], scope["path"], operation.operation_id if operation else None,
+            self.status, round((time.perf_counter() - self.start) * 1000, 3), fault, self.middleware.key_id(scope),
         )
 
 
