@@ -27,7 +27,7 @@ from mockserver.handlers import generic, handler_for
 from mockserver.responses import JSONResponse
 from mockserver.spec.model import Operation
 from mockserver.state import MockState
-from mockserver.validation import invalid, read_json_body, read_parameters
+from mockserver.validation import invalid, query_lists, read_json_body, read_parameters
 
 log = logging.getLogger("mockserver")
 RESERVED_PREFIX = "/__mock"
@@ -123,9 +123,7 @@ def _endpoint(config: MockConfig, state: MockState, operations: list[Operation],
 async def _read_call(request: Request, operation: Operation, config: MockConfig, state: MockState,
                      names: dict[str, str]) -> Call:
     headers = request.headers
-    query: dict[str, list[str]] = {}
-    for key, value in request.query_params.multi_items():
-        query.setdefault(key, []).append(value)
+    query = query_lists(request.query_params.multi_items())
     cookies = request.cookies
     principal = authenticate(operation, state, headers, query, cookies)
     raw = await read_limited_body(request, config.max_body)

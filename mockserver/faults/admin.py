@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from mockserver.auth import bearer_token
 from mockserver.errors import MockError
 from mockserver.faults.runtime import Faults
 from mockserver.faults.scenario import Scenario, ScenarioError, parse_scenario
@@ -69,8 +70,7 @@ def admin_routes(prefix: str, faults: Faults, state) -> list[BaseRoute]:
 
 
 def _require_admin(request: Request, state) -> None:
-    prefix, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip() if prefix.lower() == "bearer" else ""
+    token = bearer_token(request.headers.get("authorization"))
     if not token:
         raise MockError(401, "The mock's admin endpoints need 'Authorization: Bearer ADMIN_KEY'.",
                         code="missing_api_key", headers={"WWW-Authenticate": "Bearer"})

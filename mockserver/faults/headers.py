@@ -56,6 +56,11 @@ def read_directives(raw_headers: list[tuple[bytes, bytes]]) -> Directives | None
     return Directives(code, example, dynamic, latency, fault)
 
 
+def undocumented_code(operation_id: str, code: int | str, documented: list[str]) -> MockError:
+    return _bad("Prefer", f"code={code} is not a documented response of {operation_id} "
+                          f"(documented: {', '.join(sorted(documented))}).")
+
+
 def _bad(header: str, message: str) -> MockError:
     return MockError(400, f"Invalid {header} header: {message}", code="invalid_mock_header", param=header)
 

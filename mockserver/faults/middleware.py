@@ -18,13 +18,14 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
-from mockserver.auth import authenticate
+from mockserver.auth import authenticate, bearer_token
 from mockserver.errors import MockError
 from mockserver.faults.decide import NOTHING, applies, decide
-from mockserver.faults.headers import Directives, read_directives
+from mockserver.faults.headers import Directives, read_directives, undocumented_code
 from mockserver.faults.ratelimit import estimate_tokens
 from mockserver.faults.runtime import Faults
 from mockserver.faults.streams import FaultySend, StreamAborted
+from mockserver.validation import query_lists
 
 Scope = MutableMapping[str, Any]
 Message = dict[str, Any]
@@ -146,20 +147,15 @@ class FaultMiddleware:
                 raise
 
     def _preferred_error(self, operation: Any, code: int) -> MockError:
-        documented = sorted(operation.responses)
         if str(code) not in operation.responses and f"{str(code)[0]}XX" not in operation.responses:
-            return MockError(400, f"Invalid Prefer header: code={code} is not a documented response of "
-                                  f"{operation.operation_id} (documented: {', '.join(documented)}).",
-                             code="invalid_mock_header", param="Prefer")
+            return undocumented_code(operation.operation_id, code, list(operation.responses))
         return injected_error(code)
 
     def _principal(self, scope: Scope, operation: Any) -> Any:
         """The caller as the app will see it (None for an open operation); a MockError for a refused key."""
         request = Request(scope)
-        query: dict[str, list[str]] = {}
-        for key, value in request.query_params.multi_items():
-            query.setdefault(key, []).append(value)
-        return authenticate(operation, self.keys, request.headers, query, request.cookies)
+        return authenticate(operation, self.keys, request.headers, query_lists(request.query_params.multi_items()),
+                            request.cookies)
 
     def key_id(self, scope: Scope) -> str | None:
         token = _bearer(scope)
@@ -213,8 +209,7 @@ class _Exchange:
 def _bearer(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"authorization":
-            prefix, _, token = value.decode("latin-1").partition(" ")
-            return token.strip() or None if prefix.lower() == "bearer" else None
+            return bearer_token(value.decode("latin-1"))
     return None
 
 

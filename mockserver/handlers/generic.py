@@ -6,6 +6,7 @@ from starlette.responses import Response
 
 from mockserver.call import Call
 from mockserver.errors import MockError
+from mockserver.faults.headers import undocumented_code
 from mockserver.generation import pick_example
 from mockserver.responses import JSONResponse, dumps
 from mockserver.spec.model import is_json
@@ -17,8 +18,7 @@ def render(call: Call) -> tuple[int, str | None, object]:
     code = str(prefer.code) if prefer and prefer.code is not None else None
     response = call.operation.responses.get(code) if code else call.operation.success()
     if code and response is None:
-        raise MockError(400, f"Invalid Prefer header: code={code} is not a documented response of "
-                             f"{call.operation.operation_id}.", code="invalid_mock_header", param="Prefer")
+        raise undocumented_code(call.operation.operation_id, code, list(call.operation.responses))
     if response is None:
         return 204, None, None
     status = int(response.status) if response.status.isdigit() else 200
