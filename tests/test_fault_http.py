@@ -106,23 +106,29 @@ def test_prefer_example_and_dynamic_choose_the_body(make_client, spec):
 def test_bad_fault_header_is_a_400_naming_it(spec):
     response = admin_client(spec).get("/v1/models", headers={"X-Mock-Stream-Fault": "explode"})
     assert response.status_code == 400 and response.json()["error"]["param"] == "X-Mock-Stream-Fault"
-    response = admin_client(spec).get("/v1/models", headers={"Prefer": "code=418"})
-    assert response.status_code == 400 and "not a documented response" in response.json()["error"]["message"]
+    for code in (418, 201):  # an error answered by the fault layer, a success by the handler
+        response = admin_client(spec).get("/v1/models", headers={"Prefer": f"code={code}"})
+        assert response.status_code == 400 and "not a documented response" in response.json()["error"]["message"]
+    assert admin_client(spec).get("/v1/models", headers={"Prefer": "code=200"}).status_code == 200
 
 
 ERRORS = {429: 0.05, 500: 0.1, 503: 0.2}
 
 
-def statuses(spec, seed: int) -> list[int]:
-    """N sequential requests in process (the cheapest operation: the fault layer is what is measured)."""
-    scenario = build_scenario({"seed": seed, "errors": [{"status": s, "rate": r} for s, r in ERRORS.items()]})
-    app = create_app(MockConfig(spec=spec, api_key=DEFAULT_API_KEY, scenario=scenario))
-
-    async def run() -> list[int]:
+def sequential(app, method: str, path: str, **kwargs) -> list[httpx.Response]:
+    """N requests one after the other, in process."""
+    async def run() -> list[httpx.Response]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock", headers=ADMIN) as client:
-            return [(await client.get("/v1/api-keys")).status_code for _ in range(N)]
+            return [await client.request(method, path, **kwargs) for _ in range(N)]
 
     return asyncio.run(run())
+
+
+def statuses(spec, seed: int) -> list[int]:
+    """The cheapest operation: the fault layer is what is measured."""
+    scenario = build_scenario({"seed": seed, "errors": [{"status": s, "rate": r} for s, r in ERRORS.items()]})
+    app = create_app(MockConfig(spec=spec, api_key=DEFAULT_API_KEY, scenario=scenario))
+    return [response.status_code for response in sequential(app, "GET", "/v1/api-keys")]
 
 
 def test_error_rates_over_1000_requests_match_and_replay_with_the_seed(spec):
@@ -140,9 +146,10 @@ STREAM_FAULTS = {"truncate": 0.2, "error": 0.1, "malformed": 0.1, "stall": 0.05}
 
 def test_stream_fault_rates_over_1000_streams(stream_spec):
     faults = [{"fault": f, "rate": r, "after": 2, "seconds": 0.001} for f, r in STREAM_FAULTS.items()]
-    client = admin_client(stream_spec, scenario=build_scenario({"seed": 11, "stream_faults": faults}))
-    done = sum(b"[DONE]" in client.post("/v1/chat/completions", json={"model": "m"}).content for _ in range(N))
-    journal = client.app.state.faults.journal.last()
+    app = create_app(MockConfig(spec=stream_spec, api_key=DEFAULT_API_KEY,
+                                scenario=build_scenario({"seed": 11, "stream_faults": faults})))
+    done = sum(b"[DONE]" in r.content for r in sequential(app, "POST", "/v1/chat/completions", json={"model": "m"}))
+    journal = app.state.faults.journal.last()
     counts = Counter((e["fault"] or "none").split("@")[0] for e in journal)
     for fault, rate in STREAM_FAULTS.items():
         assert within_binomial(counts[f"stream:{fault}"], N, rate), (fault, counts)
