@@ -55,7 +55,7 @@ def test_bad_header_values_are_a_400_naming_the_header(name, value, param):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("errors: [{status: 418, rate: 0.1}]", "/errors/0/status"),
+        ("errors: [{status: 418, rate: 0.1}]", "/errors/0/status: 418 is not one of 429, 500, 502, 503, 504"),
         ("errors: [{status: 503, rate: 1.5}]", "/errors/0/rate: 1.5 is greater than the maximum of 1"),
         ("errors: [{status: 503, rate: 0.6}, {status: 500, rate: 0.6}]", "add up to 1.2, more than 1"),
         ("latency: {distribution: fixed}", '/latency: "ms" is a required property'),

@@ -133,7 +133,11 @@ def build_scenario(data: Any, *, source: str = "scenario") -> Scenario:
     error = next(iter(_validator().iter_errors(data)), None)
     if error is not None:
         where = "/" + "/".join(str(p) for p in error.instance_path)
-        raise ScenarioError(f"{source}: {where}: {error.message}".replace("\n", " "))
+        message = error.message
+        options = getattr(error.kind, "options", None)
+        if type(error.kind).__name__ == "Enum" and isinstance(options, list):
+            message = f"{error.instance!r} is not one of {', '.join(map(str, options))}"
+        raise ScenarioError(f"{source}: {where}: {message}".replace("\n", " "))
     errors = tuple(ErrorRule(**_ops(rule)) for rule in data.get("errors", ()))
     _check_rates_sum(errors, source, "errors")
     faults = tuple(StreamFault(**_ops(rule)) for rule in data.get("stream_faults", ()))
