@@ -195,3 +195,15 @@ def test_served_spec_documents_every_injectable_status(spec):
     for operation in spec.operations:
         assert {str(s) for s in statuses} <= set(operation.responses), operation.operation_id
         assert "Retry-After" in operation.responses["429"].headers
+
+
+def test_scenario_latency_is_a_timeout_for_an_impatient_client(serve):
+    running = serve(scenario=build_scenario({"latency": {"distribution": "fixed", "ms": 400, "operations": ["listModels"]}}))
+    with pytest.raises(openai.APITimeoutError):
+        openai.OpenAI(base_url=running.url, api_key=DEFAULT_API_KEY, max_retries=0, timeout=0.1).models.list()
+    started = time.monotonic()
+    sdk(running).models.list()
+    assert time.monotonic() - started >= 0.4
+    started = time.monotonic()
+    assert httpx.get(f"{running.url}/api-keys", headers=ADMIN).status_code == 200
+    assert time.monotonic() - started < 0.4  # other operations are not delayed
