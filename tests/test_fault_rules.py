@@ -59,6 +59,7 @@ def test_bad_header_values_are_a_400_naming_the_header(name, value, param):
         ("errors: [{status: 503, rate: 1.5}]", "/errors/0/rate: 1.5 is greater than the maximum of 1"),
         ("errors: [{status: 503, rate: 0.6}, {status: 500, rate: 0.6}]", "add up to 1.2, more than 1"),
         ("latency: {distribution: fixed}", '/latency: "ms" is a required property'),
+        ("latency: {distribution: fixed, ms: .inf}", "/latency/ms: inf is not a finite number"),
         ("latency: {distribution: uniform, min_ms: 9, max_ms: 1}", "min_ms (9) is greater than max_ms (1)"),
         ("rate_limits: {rpm: 0}", "/rate_limits/rpm"),
         ("stream_faults: [{fault: melt, rate: 1}]", "/stream_faults/0/fault"),

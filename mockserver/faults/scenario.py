@@ -7,6 +7,7 @@ Every problem is one line naming the source and the place
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -130,6 +131,7 @@ def build_scenario(data: Any, *, source: str = "scenario") -> Scenario:
     """Check ``data`` against the scenario schema, then build the dataclasses."""
     if not isinstance(data, Mapping):
         raise ScenarioError(f"{source}: a scenario is a mapping (seed, latency, errors, ...), got {type(data).__name__}")
+    _check_finite(data, source, "")
     error = next(iter(_validator().iter_errors(data)), None)
     if error is not None:
         where = "/" + "/".join(str(p) for p in error.instance_path)
@@ -156,6 +158,15 @@ def build_scenario(data: Any, *, source: str = "scenario") -> Scenario:
         stream_faults=faults,
         unavailable_models=frozenset(data.get("unavailable_models", ())),
     )
+
+
+def _check_finite(value: Any, source: str, where: str) -> None:
+    """YAML's ``.inf`` and ``.nan`` are floats JSON cannot hold; say so rather than let them through."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ScenarioError(f"{source}: {where or '/'}: {value} is not a finite number")
+    items = value.items() if isinstance(value, Mapping) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        _check_finite(item, source, f"{where}/{key}")
 
 
 def _ops(rule: Mapping[str, Any]) -> dict[str, Any]:
