@@ -20,12 +20,16 @@ from mockserver.auth import authenticate
 from mockserver.call import Call
 from mockserver.config import MockConfig
 from mockserver.errors import MockError, error_response
+from mockserver.faults import Faults
+from mockserver.faults.admin import admin_routes
+from mockserver.faults.headers import undocumented_code
+from mockserver.faults.middleware import PREFER_SCOPE_KEY, FaultMiddleware
 from mockserver.generation import seeded_rng
 from mockserver.handlers import generic, handler_for, is_admin_only
 from mockserver.responses import JSONResponse
 from mockserver.spec.model import Operation
 from mockserver.state import MockState
-from mockserver.validation import invalid, read_json_body, read_parameters
+from mockserver.validation import invalid, query_lists, read_json_body, read_parameters
 
 log = logging.getLogger("mockserver")
 RESERVED_PREFIX = "/__mock"
@@ -46,8 +50,10 @@ def create_app(config: MockConfig | None = None, state: MockState | None = None)
     """Build the mock for ``config`` (the bundled spec and defaults when omitted)."""
     config = config or MockConfig()
     state = state or MockState(config)
+    faults = Faults(config.spec, config.seed, config.scenario)
     routes: list[BaseRoute] = [
         Route(f"{RESERVED_PREFIX}/openapi.json", _spec_endpoint(config), methods=["GET"]),
+        *admin_routes(RESERVED_PREFIX, faults, state),
     ]
     for path, operations in sorted(config.spec.paths.items(), key=lambda item: _route_order(item[0])):
         route_path, names = _route_path(config.spec.base_path + path)
@@ -63,12 +69,14 @@ def create_app(config: MockConfig | None = None, state: MockState | None = None)
                 allow_methods=["*"],
                 allow_headers=["*"],
                 expose_headers=EXPOSED_HEADERS,
-            )
+            ),
+            Middleware(FaultMiddleware, faults=faults, keys=state),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
     app.router.redirect_slashes = False
     app.state.mock = state
+    app.state.faults = faults
     app.state.config = config
     return app
 
@@ -117,9 +125,7 @@ def _endpoint(config: MockConfig, state: MockState, operations: list[Operation],
 async def _read_call(request: Request, operation: Operation, config: MockConfig, state: MockState,
                      names: dict[str, str]) -> Call:
     headers = request.headers
-    query: dict[str, list[str]] = {}
-    for key, value in request.query_params.multi_items():
-        query.setdefault(key, []).append(value)
+    query = query_lists(request.query_params.multi_items())
     header_bytes = sum(len(name) + len(value) for name, value in request.scope["headers"])
     if header_bytes > config.max_headers:
         raise MockError(431, f"The request headers total {header_bytes} bytes; the limit is {config.max_headers} bytes.")
@@ -132,8 +138,11 @@ async def _read_call(request: Request, operation: Operation, config: MockConfig,
     path_params = {names.get(k, k): v for k, v in request.path_params.items()}
     params, problems = read_parameters(operation, path_params, query, headers, cookies)
     body = read_json_body(operation, headers.get("content-type"), raw) if operation.body else None
+    prefer = request.scope.get(PREFER_SCOPE_KEY)
     if problems:
         raise invalid(problems)
+    if prefer is not None and prefer.code is not None and str(prefer.code) not in operation.responses:
+        raise undocumented_code(operation.operation_id, prefer.code, list(operation.responses))
     return Call(
         operation=operation,
         params=params,
@@ -144,6 +153,8 @@ async def _read_call(request: Request, operation: Operation, config: MockConfig,
         rng=seeded_rng(config.seed, operation.operation_id, request.url.path, request.url.query, body=raw),
         config=config,
         state=state,
+        prefer=prefer,
+        example_name=prefer.example if prefer else None,
     )
 
 

@@ -32,6 +32,12 @@ class AdminKey:
         return None
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer TOKEN`` header value, or None."""
+    prefix, _, token = (authorization or "").partition(" ")
+    return (token.strip() or None) if prefix.lower() == "bearer" else None
+
+
 def credential(scheme: SecurityScheme, headers: Mapping[str, str], query: Mapping[str, list[str]],
                cookies: Mapping[str, str]) -> str | None:
     """The token a request presents for ``scheme``, or None."""
@@ -51,9 +57,7 @@ def credential(scheme: SecurityScheme, headers: Mapping[str, str], query: Mappin
             return base64.b64decode(value.strip(), validate=True).decode().partition(":")[2] or None
         except (ValueError, UnicodeDecodeError):
             return None
-    if prefix.lower() != "bearer":
-        return None
-    return value.strip() or None
+    return bearer_token(header)
 
 
 def authenticate(operation: Operation, keys, headers: Mapping[str, str], query: Mapping[str, list[str]],

@@ -13,6 +13,7 @@ from mockserver.spec.model import LoadedSpec, Operation
 
 if TYPE_CHECKING:
     from mockserver.config import MockConfig
+    from mockserver.faults.headers import Directives
     from mockserver.state import MockState
 
 
@@ -28,6 +29,7 @@ class Call:
     config: MockConfig
     state: MockState
     example_name: str | None = None
+    prefer: Directives | None = None  # the request's Prefer: example=, dynamic=true, a 2xx code=
 
     @property
     def spec(self) -> LoadedSpec:

@@ -6,17 +6,9 @@ import sys
 
 import click
 
-from mockserver.config import (
-    DEFAULT_BODY_TIMEOUT,
-    DEFAULT_MAX_BODY,
-    DEFAULT_MAX_HEADERS,
-    MockConfig,
-    resolve_api_key,
-)
-from mockserver.llm.catalog import CatalogError, default_catalog, load_catalog
+from mockserver.config import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_MAX_HEADERS, ConfigError, build_config
 from mockserver.llm.replies import STYLES
 from mockserver.server import ServeError, serve
-from mockserver.spec import SpecError, load_spec
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,20 +41,21 @@ def main() -> None:
               help="Streams: milliseconds before the first token.")
 @click.option("--tokens-per-s", type=click.FloatRange(0), default=0, show_default=True,
               help="Streams: tokens per second after the first; 0 sends them at once.")
-def serve_command(host: str, port: int, seed: int, spec_path: str | None, overlays: tuple[str, ...],
-                  api_key: str | None, max_body: int, max_headers: int, body_timeout: float,
-                  models_path: str | None, reply_style: str, ttft_ms: float, tokens_per_s: float) -> None:
+@click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False), default=None,
+              help="YAML fault scenario (docs/faults.md); checked at start.")
+@click.option("--latency-ms", type=click.FloatRange(0, 600_000), default=None,
+              help="Fixed extra latency on every operation (replaces the scenario's latency).")
+@click.option("--error-rate", "error_rates", multiple=True, metavar="STATUS=RATE",
+              help="Answer STATUS (429, 500, 502, 503, 504) to a share of requests, e.g. 503=0.05 (repeatable).")
+@click.option("--rpm", type=click.IntRange(1), default=None, help="Requests per minute per key; over it, 429.")
+@click.option("--tpm", type=click.IntRange(1), default=None, help="Estimated tokens per minute per key; over it, 429.")
+def serve_command(host: str, port: int, **options: object) -> None:
     """Serve the mock until Ctrl-C."""
     try:
-        spec = load_spec(spec_path, list(overlays) if overlays else None)
-        catalog = load_catalog(models_path) if models_path else default_catalog()
-        config = MockConfig(spec=spec, api_key=resolve_api_key(api_key), seed=seed, max_body=max_body,
-                            max_headers=max_headers, body_timeout=body_timeout, catalog=catalog,
-                            reply_style=reply_style, ttft_ms=ttft_ms, tokens_per_s=tokens_per_s)
-        serve(config, host, port)
+        serve(build_config(**options), host, port)
     except KeyboardInterrupt:
         click.echo("mockserver: stopped", err=True)
-    except (SpecError, ServeError, CatalogError) as exc:
+    except (*ConfigError, ServeError) as exc:
         click.echo(f"mockserver: error: {exc}", err=True)
         sys.exit(2)
 

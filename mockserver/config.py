@@ -6,9 +6,10 @@ import os
 from dataclasses import dataclass, field
 
 from mockserver.auth import DEFAULT_API_KEY
-from mockserver.llm.catalog import Catalog, default_catalog
+from mockserver.faults.scenario import Scenario, ScenarioError, from_options
+from mockserver.llm.catalog import Catalog, CatalogError, default_catalog, load_catalog
 from mockserver.llm.overrides import Overrides
-from mockserver.spec import LoadedSpec, load_spec
+from mockserver.spec import LoadedSpec, SpecError, load_spec
 
 DEFAULT_MAX_BODY = 1024 * 1024
 DEFAULT_MAX_HEADERS = 32 * 1024
@@ -39,3 +40,43 @@ class MockConfig:
     def overrides(self) -> Overrides:
         """The server-wide reply and pacing settings, which X-Mock-* headers override per request."""
         return Overrides(style=self.reply_style, ttft_ms=self.ttft_ms, tokens_per_s=self.tokens_per_s)
+    scenario: Scenario | None = None  # server-wide faults in force at start (and after a reset)
+
+
+ConfigError = (SpecError, CatalogError, ScenarioError)
+"""The errors a bad option or file gives at start: each a one-line message."""
+
+
+def build_config(
+    *,
+    spec_path: str | None = None,
+    overlays: tuple[str, ...] = (),
+    api_key: str | None = None,
+    seed: int = 0,
+    max_body: int = DEFAULT_MAX_BODY,
+    max_headers: int = DEFAULT_MAX_HEADERS,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    models_path: str | None = None,
+    reply_style: str = "echo",
+    ttft_ms: float = 0.0,
+    tokens_per_s: float = 0.0,
+    scenario_path: str | None = None,
+    latency_ms: float | None = None,
+    error_rates: tuple[str, ...] = (),
+    rpm: int | None = None,
+    tpm: int | None = None,
+) -> MockConfig:
+    """The configuration ``mockserver serve`` runs with: every file read and checked here, once."""
+    return MockConfig(
+        spec=load_spec(spec_path, list(overlays) if overlays else None),
+        api_key=resolve_api_key(api_key),
+        seed=seed,
+        max_body=max_body,
+        max_headers=max_headers,
+        body_timeout=body_timeout,
+        catalog=load_catalog(models_path) if models_path else default_catalog(),
+        reply_style=reply_style,
+        ttft_ms=ttft_ms,
+        tokens_per_s=tokens_per_s,
+        scenario=from_options(scenario_path, latency_ms=latency_ms, error_rates=error_rates, rpm=rpm, tpm=tpm),
+    )

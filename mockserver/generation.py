@@ -32,8 +32,11 @@ def seeded_rng(*parts: object, body: bytes = b"") -> random.Random:
     return random.Random(int.from_bytes(digest[:16], "big"))
 
 
-def pick_example(media: MediaType, rng: random.Random, resolve: Resolve, name: str | None = None) -> Any:
-    """The payload for a media type, in the order examples, example, generated."""
+def pick_example(media: MediaType, rng: random.Random, resolve: Resolve, name: str | None = None,
+                 *, dynamic: bool = False) -> Any:
+    """The payload for a media type, in the order examples, example, generated (only generated when ``dynamic``)."""
+    if dynamic and media.schema is not None:
+        return generate(media.schema, resolve, rng)
     if media.examples:
         if name is not None and name in media.examples:
             return media.examples[name]

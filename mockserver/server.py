@@ -48,6 +48,8 @@ def serve(config: MockConfig, host: str, port: int, *, announce: Callable[[str],
         f"({len(config.spec.operations)} operations)")
     say(f"  base URL:  {base_url(config, host, port)}")
     say(f"  admin key: {config.api_key}")
+    if config.scenario is not None:
+        say(f"  faults:    {', '.join(config.scenario.as_dict())} (GET /__mock/scenario)")
     say("  Ctrl-C to stop")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
     try:

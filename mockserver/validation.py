@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,14 @@ class Problem:
 
     def as_dict(self) -> dict[str, str]:
         return {"path": self.path, "message": self.message}
+
+
+def query_lists(items: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Query parameters as name -> every value, in order (from ``QueryParams.multi_items()``)."""
+    query: dict[str, list[str]] = {}
+    for key, value in items:
+        query.setdefault(key, []).append(value)
+    return query
 
 
 def coerce(raw: str, kind: str | None) -> Any:

@@ -71,3 +71,20 @@ def test_served_mock_on_a_loopback_port(serve):
     assert mock.url.startswith("http://127.0.0.1:") and mock.url.endswith("/v1")
     response = httpx.get(f"{mock.url}/models", headers={"Authorization": "Bearer k2"})
     assert response.status_code == 200
+
+
+def test_help_lists_the_fault_options():
+    result = CliRunner().invoke(main, ["serve", "--help"])
+    for option in ("--scenario", "--latency-ms", "--error-rate", "--rpm", "--tpm"):
+        assert option in result.output
+
+
+def test_bad_scenario_is_one_line_naming_the_place_and_exit_2(tmp_path):
+    bad = tmp_path / "chaos.yml"
+    bad.write_text("errors:\n  - status: 503\n    rate: 1.5\n")
+    for args in (["--scenario", str(bad)], ["--scenario", str(tmp_path / "missing.yml")], ["--error-rate", "503"]):
+        result = CliRunner().invoke(main, ["serve", *args])
+        lines = result.output.strip().splitlines()
+        assert result.exit_code == 2 and len(lines) == 1 and lines[0].startswith("mockserver: error:"), result.output
+    result = CliRunner().invoke(main, ["serve", "--scenario", str(bad)])
+    assert result.output.strip() == f"mockserver: error: {bad}: /errors/0/rate: 1.5 is greater than the maximum of 1"

@@ -7,8 +7,8 @@ overlaid spec documents them.
 Chat and embeddings may also refuse a schema-valid request with 400 when it
 breaks a rule no JSON Schema can state (a tool_choice naming a function not in
 tools, a prompt over the model's context window, max_tokens over the model's
-limit, an embedding model called for chat); tests/test_inference_rules.py
-asserts each of those answers specifically.
+limit): schemathesis.toml says so, and tests/test_inference_rules.py asserts
+each of those answers specifically.
 """
 
 from __future__ import annotations
@@ -19,16 +19,13 @@ from hypothesis import HealthCheck, settings
 from mockserver.app import create_app
 from mockserver.auth import DEFAULT_API_KEY
 from mockserver.config import MockConfig
+from tests.schemathesis_config import schemathesis_config
 
 APP = create_app(MockConfig(api_key=DEFAULT_API_KEY))
-CONFIG = schemathesis.Config.from_dict({
-    "generation": {"mode": "all", "max-examples": 40},
-    "headers": {"Authorization": f"Bearer {DEFAULT_API_KEY}"},
-    "operations": [{
-        "include-operation-id": ["createChatCompletion", "createEmbedding"],
-        "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "402", "403", "404", "429"]}},
-    }],
-})
+CONFIG = schemathesis_config(
+    generation={"mode": "all", "max-examples": 40},
+    headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"},
+)
 SCHEMA = schemathesis.openapi.from_asgi("/__mock/openapi.json", APP, config=CONFIG)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from mockserver.call import Call
+from mockserver.errors import MockError
 from mockserver.generation import pick_example
 from mockserver.responses import JSONResponse, dumps
 from mockserver.spec.model import is_json
@@ -12,7 +13,9 @@ from mockserver.spec.model import is_json
 
 def render(call: Call) -> tuple[int, str | None, object]:
     """Choose status, media type and payload for ``call``: pure, deterministic for the call's seed."""
-    response = call.operation.success()
+    prefer = call.prefer
+    code = str(prefer.code) if prefer and prefer.code is not None else None
+    response = call.operation.responses.get(code) if code else call.operation.success()  # documented: app.py checks
     if response is None:
         return 204, None, None
     status = int(response.status) if response.status.isdigit() else 200
@@ -20,7 +23,13 @@ def render(call: Call) -> tuple[int, str | None, object]:
         return status, None, None
     media_name = _media_for(call, list(response.content))
     media = response.content[media_name]
-    return status, media_name, pick_example(media, call.rng, call.spec.resolve, call.example_name)
+    name = call.example_name
+    if name is not None and name not in media.examples:
+        known = ", ".join(media.examples) or "none"
+        raise MockError(400, f"Invalid Prefer header: example={name} is not an example of {call.operation.operation_id} "
+                             f"{status} {media_name} (examples: {known}).", code="invalid_mock_header", param="Prefer")
+    dynamic = bool(prefer and prefer.dynamic)
+    return status, media_name, pick_example(media, call.rng, call.spec.resolve, name, dynamic=dynamic)
 
 
 def _media_for(call: Call, available: list[str]) -> str:

@@ -1,0 +1,38 @@
+"""The request journal: the last N requests with status, latency and fault; keys appear only by id."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+DEFAULT_SIZE = 1000
+FIELDS = (
+    "sequence",  # the request's number since start or the last reset (what fault decisions are seeded with)
+    "time",  # unix seconds at arrival
+    "method",
+    "path",
+    "operation",  # the spec's operationId, None for other paths
+    "status",
+    "latency_ms",  # arrival to the last byte handed to the server
+    "fault",  # what was injected: "error:503", "ratelimit:requests", "unavailable:MODEL", "prefer:429", "stream:truncate@2"
+    "key",  # the key's id ("admin", a created key's id), "unknown" for a refused key, None when none was sent
+)
+
+
+class Journal:
+    """A bounded deque of plain tuples (cheap to add), turned into dicts only when read."""
+
+    def __init__(self, size: int = DEFAULT_SIZE):
+        self._entries: deque[tuple[Any, ...]] = deque(maxlen=size)
+
+    def record(self, *values: Any) -> None:
+        """One request, its values in the order of :data:`FIELDS`."""
+        self._entries.append(values)
+
+    def last(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Newest first."""
+        entries = list(self._entries)[::-1]
+        return [dict(zip(FIELDS, e, strict=True)) for e in (entries if limit is None else entries[:limit])]
+
+    def clear(self) -> None:
+        self._entries.clear()

@@ -1,0 +1,86 @@
+"""Requests- and tokens-per-minute windows per key: pure logic over an injected clock.
+
+Each key gets a fixed one-minute window that opens with its first request;
+a request that would go over either limit is refused (and not counted) until
+the window ends. The answer carries OpenAI's headers either way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+WINDOW_S = 60.0
+
+
+@dataclass(slots=True)
+class _Window:
+    start: float
+    requests: int = 0
+    tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    allowed: bool
+    headers: dict[str, str]
+    retry_after_s: int = 0
+    exceeded: str | None = None  # "requests" or "tokens"
+
+
+class RateLimiter:
+    def __init__(self, rpm: int | None, tpm: int | None, clock: Callable[[], float]):
+        self.rpm = rpm
+        self.tpm = tpm
+        self.clock = clock
+        self._windows: dict[str, _Window] = {}
+
+    def check(self, key: str, tokens: int) -> Verdict:
+        """Count one request of ``tokens`` estimated tokens for ``key``, or refuse it."""
+        now = self.clock()
+        window = self._windows.get(key)
+        if window is None or now - window.start >= WINDOW_S:
+            window = self._windows[key] = _Window(now)
+        reset = max(0.0, window.start + WINDOW_S - now)
+        exceeded = None
+        if self.rpm is not None and window.requests + 1 > self.rpm:
+            exceeded = "requests"
+        elif self.tpm is not None and window.tokens + tokens > self.tpm:
+            exceeded = "tokens"
+        if exceeded is None:
+            window.requests += 1
+            window.tokens += tokens
+        headers = {}
+        if self.rpm is not None:
+            headers.update(_headers("requests", self.rpm, self.rpm - window.requests, reset))
+        if self.tpm is not None:
+            headers.update(_headers("tokens", self.tpm, self.tpm - window.tokens, reset))
+        if exceeded is None:
+            return Verdict(True, headers)
+        retry = max(1, math.ceil(reset))
+        headers["Retry-After"] = str(retry)
+        return Verdict(False, headers, retry, exceeded)
+
+
+def _headers(kind: str, limit: int, remaining: int, reset_s: float) -> dict[str, str]:
+    return {
+        f"x-ratelimit-limit-{kind}": str(limit),
+        f"x-ratelimit-remaining-{kind}": str(max(0, remaining)),
+        f"x-ratelimit-reset-{kind}": format_duration(reset_s),
+    }
+
+
+def format_duration(seconds: float) -> str:
+    """OpenAI's reset format: ``1s``, ``6m0s``, ``250ms``."""
+    if seconds < 1:
+        return f"{max(0, round(seconds * 1000))}ms"
+    whole = math.ceil(seconds)
+    minutes, secs = divmod(whole, 60)
+    return f"{minutes}m{secs}s" if minutes else f"{secs}s"
+
+
+def estimate_tokens(body: bytes, max_tokens: object) -> int:
+    """A request's tokens before it runs: body bytes / 4 (the usual chars-per-token rule) plus ``max_tokens``."""
+    extra = max_tokens if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and max_tokens > 0 else 0
+    return math.ceil(len(body) / 4) + extra
