@@ -83,12 +83,4 @@ def clock() -> FakeClock:
     return FakeClock(dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC))
 
 
-@pytest.fixture(scope="session")
-def stream_spec() -> LoadedSpec:
-    """A one-operation spec whose chat stream is answered by ``tests.fake_stream`` (any real stream handler aside)."""
-    import tests.fake_stream  # noqa: F401  (registers the testChatStream handler)
-
-    return load_spec(DATA / "stream.yml")
-
-
 collect_ignore = ["plugin_example"]  # run by test_pytest_plugin.py in a project of its own

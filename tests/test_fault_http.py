@@ -144,11 +144,12 @@ def test_error_rates_over_1000_requests_match_and_replay_with_the_seed(spec):
 STREAM_FAULTS = {"truncate": 0.2, "error": 0.1, "malformed": 0.1, "stall": 0.05}
 
 
-def test_stream_fault_rates_over_1000_streams(stream_spec):
+def test_stream_fault_rates_over_1000_streams(spec):
     faults = [{"fault": f, "rate": r, "after": 2, "seconds": 0.001} for f, r in STREAM_FAULTS.items()]
-    app = create_app(MockConfig(spec=stream_spec, api_key=DEFAULT_API_KEY,
+    app = create_app(MockConfig(spec=spec, api_key=DEFAULT_API_KEY,
                                 scenario=build_scenario({"seed": 11, "stream_faults": faults})))
-    done = sum(b"[DONE]" in r.content for r in sequential(app, "POST", "/v1/chat/completions", json={"model": "m"}))
+    request = {"messages": [{"role": "user", "content": "Hi"}], "stream": True}
+    done = sum(b"[DONE]" in r.content for r in sequential(app, "POST", "/v1/chat/completions", json=request))
     journal = app.state.faults.journal.last()
     counts = Counter((e["fault"] or "none").split("@")[0] for e in journal)
     for fault, rate in STREAM_FAULTS.items():

@@ -7,23 +7,35 @@ import time
 
 import httpx
 import openai
+import orjson
 import pytest
 
 from mockserver.faults.scenario import StreamFault
 from mockserver.faults.streams import FaultySend, StreamAborted
 from tests.conftest import DEFAULT_API_KEY
-from tests.fake_stream import chunk
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 DONE = b"data: [DONE]\n\n"
+REPLY = "Hello from the mock stream."
+# The chat stream for REPLY: the role chunk, one chunk a token, the finish chunk (then [DONE]).
+CONTENTS = ["", "Hello", " from", " the", " mock", " stream", ".", None]
+RAW = {"Authorization": f"Bearer {DEFAULT_API_KEY}", "X-Mock-Reply": REPLY}
+STREAM = {"messages": MESSAGES, "stream": True}
+
+
+def chunk(index: int, content: str | None, finish: str | None = None) -> bytes:
+    delta = {"role": "assistant", "content": content} if index == 0 else {"content": content}
+    body = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 1, "model": "test/model",
+            "choices": [{"index": 0, "delta": delta if finish is None else {}, "finish_reason": finish}]}
+    return b"data: " + orjson.dumps(body) + b"\n\n"
 
 
 @pytest.fixture(scope="module")
-def mock(stream_spec):
+def mock():
     from mockserver.config import MockConfig
     from mockserver.testing import serve_in_thread
 
-    with serve_in_thread(MockConfig(spec=stream_spec, api_key=DEFAULT_API_KEY)) as running:
+    with serve_in_thread(MockConfig(api_key=DEFAULT_API_KEY)) as running:
         yield running
 
 
@@ -34,28 +46,27 @@ def sdk(mock, read_timeout: float = 5.0) -> openai.OpenAI:
 
 def contents(client: openai.OpenAI, fault: str | None, received: list | None = None) -> list:
     received = [] if received is None else received
-    stream = client.chat.completions.create(model="test/model", messages=MESSAGES, stream=True,
-                                            extra_headers={"X-Mock-Stream-Fault": fault} if fault else None)
+    headers = {"X-Mock-Reply": REPLY, **({"X-Mock-Stream-Fault": fault} if fault else {})}
+    stream = client.chat.completions.create(model="openai/gpt-4o-mini", messages=MESSAGES, stream=True,
+                                            extra_headers=headers)
     for part in stream:
         received.append(part.choices[0].delta.content)
     return received
 
 
 def test_a_clean_stream_has_every_chunk(mock):
-    assert contents(sdk(mock), None) == ["Hello", " from", " the", " fake", " stream", None]
+    assert contents(sdk(mock), None) == CONTENTS
 
 
 def test_truncate_ends_the_stream_without_done(mock):
-    assert contents(sdk(mock), "truncate; after=2") == ["Hello", " from"]  # the SDK sees a short, unfinished answer
-    raw = httpx.post(f"{mock.url}/chat/completions", json={"model": "m"},
-                     headers={"Authorization": f"Bearer {DEFAULT_API_KEY}", "X-Mock-Stream-Fault": "truncate; after=2"})
+    assert contents(sdk(mock), "truncate; after=2") == CONTENTS[:2]  # the SDK sees a short, unfinished answer
+    raw = httpx.post(f"{mock.url}/chat/completions", json=STREAM, headers={**RAW, "X-Mock-Stream-Fault": "truncate; after=2"})
     assert raw.status_code == 200 and raw.content.count(b"\n\n") == 2 and DONE not in raw.content
 
 
 def test_truncate_after_more_events_than_the_stream_has_still_drops_done(mock):
-    raw = httpx.post(f"{mock.url}/chat/completions", json={"model": "m"},
-                     headers={"Authorization": f"Bearer {DEFAULT_API_KEY}", "X-Mock-Stream-Fault": "truncate; after=99"})
-    assert raw.content.count(b"\n\n") == 6 and DONE not in raw.content
+    raw = httpx.post(f"{mock.url}/chat/completions", json=STREAM, headers={**RAW, "X-Mock-Stream-Fault": "truncate; after=99"})
+    assert raw.content.count(b"\n\n") == len(CONTENTS) and DONE not in raw.content
 
 
 def test_stall_is_a_read_timeout(mock):
@@ -63,12 +74,12 @@ def test_stall_is_a_read_timeout(mock):
     started = time.monotonic()
     with pytest.raises(openai.APITimeoutError):
         contents(sdk(mock, read_timeout=0.3), "stall; after=1; seconds=5", received)
-    assert received == ["Hello"] and time.monotonic() - started < 3
+    assert received == CONTENTS[:1] and time.monotonic() - started < 3
 
 
 def test_stall_shorter_than_the_timeout_only_delays(mock):
     started = time.monotonic()
-    assert len(contents(sdk(mock), "stall; after=2; seconds=0.3")) == 6
+    assert contents(sdk(mock), "stall; after=2; seconds=0.3") == CONTENTS
     assert time.monotonic() - started >= 0.3
 
 
@@ -76,27 +87,27 @@ def test_error_event_raises_api_error_mid_stream(mock):
     received: list = []
     with pytest.raises(openai.APIError, match="injected fault") as info:
         contents(sdk(mock), "error; after=3", received)
-    assert received == ["Hello", " from", " the"] and not isinstance(info.value, openai.APIStatusError)
+    assert received == CONTENTS[:3] and not isinstance(info.value, openai.APIStatusError)
 
 
 def test_disconnect_is_a_connection_error(mock):
     received: list = []
     with pytest.raises(openai.APIConnectionError):
         contents(sdk(mock), "disconnect; after=2", received)
-    assert received == ["Hello", " from"]
+    assert received == CONTENTS[:2]
 
 
 def test_malformed_chunk_fails_to_parse(mock):
     received: list = []
     with pytest.raises(ValueError):  # json.JSONDecodeError inside the SDK's iterator
         contents(sdk(mock), "malformed; after=1", received)
-    assert received == ["Hello"]
+    assert received == CONTENTS[:1]
 
 
 def test_latency_header_delays_the_answer(mock):
     client = sdk(mock)
     started = time.monotonic()
-    client.chat.completions.create(model="m", messages=MESSAGES, stream=True,
+    client.chat.completions.create(model="openai/gpt-4o-mini", messages=MESSAGES, stream=True,
                                    extra_headers={"X-Mock-Latency-Ms": "300"}).close()
     assert time.monotonic() - started >= 0.3
 
@@ -104,7 +115,7 @@ def test_latency_header_delays_the_answer(mock):
 def test_journal_names_the_stream_fault(mock):
     contents(sdk(mock), "truncate; after=3")
     entry = httpx.get(f"{mock.origin}/__mock/journal?limit=1", headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"}).json()
-    assert entry["data"][0]["fault"] == "stream:truncate@3" and entry["data"][0]["operation"] == "testChatStream"
+    assert entry["data"][0]["fault"] == "stream:truncate@3" and entry["data"][0]["operation"] == "createChatCompletion"
 
 
 # The wrapper alone: events split across ASGI messages, and other media types untouched.
@@ -159,3 +170,16 @@ def test_disconnect_raises_to_stop_the_app():
 def test_other_media_types_pass_through():
     sent, wrapper = run(StreamFault("truncate", after=0), [b'{"a": 1}'], media=b"application/json")
     assert body_of(sent) == b'{"a": 1}' and not wrapper.fired
+
+
+def test_faults_count_the_events_of_a_paced_stream(mock):
+    received: list = []
+    client = sdk(mock)
+    stream = client.chat.completions.create(
+        model="openai/gpt-4o-mini", messages=MESSAGES, stream=True,
+        extra_headers={"X-Mock-Reply": REPLY, "X-Mock-Stream-Fault": "error; after=3",
+                       "X-Mock-TTFT-Ms": "20", "X-Mock-Tokens-Per-S": "200"})
+    with pytest.raises(openai.APIError, match="injected fault"):
+        for part in stream:
+            received.append(part.choices[0].delta.content)
+    assert received == CONTENTS[:3]
