@@ -48,6 +48,8 @@ def main() -> None:
 @click.option("--error-rate", "error_rates", multiple=True, metavar="STATUS=RATE",
               help="Answer STATUS (429, 500, 502, 503, 504) to a share of requests, e.g. 503=0.05 (repeatable).")
 @click.option("--rpm", type=click.IntRange(1), default=None, help="Requests per minute per key; over it, 429.")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False), default=None,
+              help="SQLite file that keeps keys and usage across restarts (WAL). Default: in memory.")
 @click.option("--tpm", type=click.IntRange(1), default=None, help="Estimated tokens per minute per key; over it, 429.")
 def serve_command(host: str, port: int, **options: object) -> None:
     """Serve the mock until Ctrl-C."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from mockserver.accounts.sqlite_store import StateFileError
 from mockserver.auth import DEFAULT_API_KEY
 from mockserver.faults.scenario import Scenario, ScenarioError, from_options
 from mockserver.llm.catalog import Catalog, CatalogError, default_catalog, load_catalog
@@ -40,10 +41,11 @@ class MockConfig:
     def overrides(self) -> Overrides:
         """The server-wide reply and pacing settings, which X-Mock-* headers override per request."""
         return Overrides(style=self.reply_style, ttft_ms=self.ttft_ms, tokens_per_s=self.tokens_per_s)
+    state_path: str | None = None  # SQLite file for keys and usage; None keeps them in memory
     scenario: Scenario | None = None  # server-wide faults in force at start (and after a reset)
 
 
-ConfigError = (SpecError, CatalogError, ScenarioError)
+ConfigError = (SpecError, CatalogError, ScenarioError, StateFileError)
 """The errors a bad option or file gives at start: each a one-line message."""
 
 
@@ -65,6 +67,7 @@ def build_config(
     error_rates: tuple[str, ...] = (),
     rpm: int | None = None,
     tpm: int | None = None,
+    state_path: str | None = None,
 ) -> MockConfig:
     """The configuration ``mockserver serve`` runs with: every file read and checked here, once."""
     return MockConfig(
@@ -79,4 +82,5 @@ def build_config(
         ttft_ms=ttft_ms,
         tokens_per_s=tokens_per_s,
         scenario=from_options(scenario_path, latency_ms=latency_ms, error_rates=error_rates, rpm=rpm, tpm=tpm),
+        state_path=state_path,
     )

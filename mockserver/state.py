@@ -17,6 +17,7 @@ from mockserver.accounts.analytics import read_analytics
 from mockserver.accounts.clock import Clock, format_datetime, month_of, utc_now
 from mockserver.accounts.keys import ApiKeyRecord, KeyStore, MemoryKeyStore, hash_secret, new_key
 from mockserver.accounts.ledger import Ledger, MemoryLedger, UsageEntry, UsageSummary
+from mockserver.accounts.sqlite_store import open_stores
 from mockserver.auth import AdminKey, Principal
 from mockserver.config import MockConfig
 from mockserver.errors import MockError
@@ -29,6 +30,8 @@ class MockState:
                  clock: Clock = utc_now):
         self.config = config
         self.admin = AdminKey(config.api_key)
+        if keys is None and ledger is None and config.state_path:
+            keys, ledger = open_stores(config.state_path)
         self.keys: KeyStore = keys if keys is not None else MemoryKeyStore()
         self.ledger: Ledger = ledger if ledger is not None else MemoryLedger()
         self.clock = clock
