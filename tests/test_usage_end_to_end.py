@@ -96,3 +96,42 @@ def test_a_deleted_key_gets_401_and_its_id_404(serve):
         client.chat.completions.create(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
     with pytest.raises(openai.NotFoundError):
         admin.get(f"/api-keys/{key['id']}", cast_to=dict)
+
+
+def test_limits_under_concurrent_load_overshoot_by_the_calls_in_flight_only(serve):
+    """The guarantee: a call is admitted if the key's spend is under its limit when the call starts, so a key
+    overshoots by at most the calls admitted before the limit was reached; once they are recorded, all is refused."""
+    mock = serve(ttft_ms=50, tokens_per_s=400)  # paced streams, so the calls of a burst overlap
+    admin = sdk(mock.url, DEFAULT_API_KEY)
+    request = {"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "the same question"}]}
+    probe = admin.post("/api-keys", body={"name": "probe"}, cast_to=dict)
+    cost = Decimal(repr(sdk(mock.url, probe["key"]).chat.completions.create(**request).usage.cost))
+    keys = [admin.post("/api-keys", body={"name": f"k{n}", "limit": float(cost * Decimal("2.5"))}, cast_to=dict)
+            for n in range(5)]
+    in_flight = 8
+
+    async def call(client: AsyncOpenAI) -> int:
+        try:
+            stream = await client.chat.completions.create(**request, stream=True)
+            async for _ in stream:
+                pass
+            return 200
+        except openai.APIStatusError as error:
+            return error.status_code
+
+    async def burst() -> list[list[int]]:
+        clients = [sdk(mock.url, key["key"], AsyncOpenAI) for key in keys]
+        results = await asyncio.gather(*(asyncio.gather(*(call(c) for _ in range(in_flight))) for c in clients))
+        after = await asyncio.gather(*(call(c) for c in clients))
+        for client in clients:
+            await client.close()
+        return [list(r) for r in results] + [list(after)]
+
+    *bursts, after = asyncio.run(burst())
+    for key, statuses in zip(keys, bursts, strict=True):
+        report = admin.get(f"/api-keys/{key['id']}/usage", cast_to=dict)
+        spent = Decimal(repr(report["total_cost"]))
+        assert report["total_requests"] == statuses.count(200) >= 3  # admitted while under the limit
+        assert spent <= cost * Decimal("2.5") + in_flight * cost  # the overshoot bound
+        assert set(statuses) <= {200, 402}
+    assert after == [402] * 5  # recorded: every key is now over its limit
