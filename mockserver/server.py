@@ -38,8 +38,13 @@ def base_url(config: MockConfig, host: str, port: int) -> str:
     return f"http://{shown}:{port}{config.spec.base_path}"
 
 
-def serve(config: MockConfig, host: str, port: int, *, announce: Callable[[str], None] | None = None) -> None:
-    """Serve until interrupted. Prints the base URL and the admin key first."""
+def serve(config: MockConfig, host: str, port: int, *, announce: Callable[[str], None] | None = None,
+          http: str = "auto", loop: str = "auto") -> None:
+    """Serve until interrupted. Prints the base URL and the admin key first.
+
+    ``http``/``loop`` are uvicorn's: ``auto`` takes httptools and uvloop when installed, the fastest
+    pair measured here (docs/benchmarks.md); ``h11``/``asyncio`` are the pure-Python fallbacks.
+    """
     sock = bind(host, port)
     port = sock.getsockname()[1]
     app = create_app(config)
@@ -49,7 +54,8 @@ def serve(config: MockConfig, host: str, port: int, *, announce: Callable[[str],
     say(f"  base URL:  {base_url(config, host, port)}")
     say(f"  admin key: {config.api_key}")
     say("  Ctrl-C to stop")
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                                           http=http, loop=loop))
     try:
         server.run(sockets=[sock])
     finally:
