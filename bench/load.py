@@ -44,11 +44,14 @@ class LoadResult:
 
 
 def ensure_wrk(log=print) -> str | None:
-    """Install wrk from Debian's packages when missing and allowed (root); its path, else None."""
-    found = shutil.which("wrk")
-    if found or os.environ.get("BENCH_NO_WRK"):
-        return None if os.environ.get("BENCH_NO_WRK") else found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
+    """wrk's path, installed from Debian's packages when missing (as root); None means bench.pyload.
+
+    ``BENCH_LOADGEN=python`` forces the Python generator; ``BENCH_NO_INSTALL=1`` never installs.
+    """
+    if os.environ.get("BENCH_LOADGEN") == "python":
+        return None
+    if shutil.which("wrk") is None and not os.environ.get("BENCH_NO_INSTALL") and os.geteuid() == 0 \
+            and shutil.which("apt-get"):
         log("bench: installing wrk (apt-get install -y wrk) ...")
         subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], capture_output=True, timeout=300)
     return shutil.which("wrk")

@@ -72,6 +72,8 @@ def ensure_prism(log=print) -> str | None:
     npm = shutil.which("npm")
     if npm is None:
         return "npm not found"
+    if os.environ.get("BENCH_NO_INSTALL"):
+        return "Prism not installed (npm install --prefix bench)"
     log("bench: installing Prism (npm install --prefix bench) ...")
     try:
         done = subprocess.run([npm, "install", "--prefix", str(BENCH_DIR), "--no-audit", "--no-fund"],

@@ -7,9 +7,13 @@ from bench.cells import Cell, Row
 HEADER = ("metric", "unit", "mock", "mock / bare", "mock / Prism", "bare Starlette", "Prism")
 
 
+def missing(cell: Cell) -> str:
+    return f"n/a ({(cell.reason or 'no figure').replace('|', '/')})"
+
+
 def figure(cell: Cell) -> str:
     if not cell.ok:
-        return f"n/a ({cell.reason})"
+        return missing(cell)
     value = cell.value
     if abs(value) >= 100:
         return f"{value:,.0f}"
@@ -19,7 +23,7 @@ def figure(cell: Cell) -> str:
 
 
 def ratio(cell: Cell) -> str:
-    return f"{cell.value:.2f}x" if cell.ok else f"n/a ({cell.reason})"
+    return f"{cell.value:.2f}x" if cell.ok else missing(cell)
 
 
 def render(rows: list[Row], targets: list[tuple[str, str, str]], notes: list[str]) -> str:
