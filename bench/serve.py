@@ -50,11 +50,14 @@ async def _chat(request: Request) -> Response:
     per_token = 1 / float(request.headers["x-mock-tokens-per-s"]) if "x-mock-tokens-per-s" in request.headers else 0
 
     async def events():
-        if ttft:
-            await asyncio.sleep(ttft)
+        # Each chunk is due at an absolute time (TTFT + index / rate), so the event loop's
+        # lateness on one chunk is not added to every later one.
+        loop = asyncio.get_running_loop()
+        start = loop.time()
         for index in range(tokens):
-            if per_token and index:
-                await asyncio.sleep(per_token)
+            delay = start + ttft + index * per_token - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
             yield CHUNK
         yield DONE
 
