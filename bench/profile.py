@@ -55,7 +55,7 @@ def summarise(raw: str) -> tuple[int, collections.Counter, collections.Counter]:
     return total, inclusive, own
 
 
-def render(title: str, total: int, inclusive: collections.Counter, own: collections.Counter, top: int = 25) -> str:
+def render(title: str, total: int, inclusive: collections.Counter, own: collections.Counter, top: int = 20) -> str:
     lines = [f"## {title}: {total} samples", "", "| inclusive % | self % | function |", "|---|---|---|"]
     for name, count in inclusive.most_common():
         if len(lines) >= top + 4:
@@ -63,6 +63,9 @@ def render(title: str, total: int, inclusive: collections.Counter, own: collecti
         if count > 0.95 * total:  # the server's outer frames: everything runs inside them
             continue
         lines.append(f"| {100 * count / total:.1f} | {100 * own[name] / total:.1f} | `{name}` |")
+    lines += ["", "| inclusive % | mockserver function |", "|---|---|"]
+    ours = [(name, count) for name, count in inclusive.most_common() if name.startswith("mockserver/")]
+    lines += [f"| {100 * count / total:.1f} | `{name}` |" for name, count in ours[:top] if count < 0.95 * total]
     lines += ["", "| self % | function (leaf) |", "|---|---|"]
     lines += [f"| {100 * count / total:.1f} | `{name}` |" for name, count in own.most_common(top)]
     return "\n".join(lines)
