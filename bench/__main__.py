@@ -26,13 +26,16 @@ def run(quick: bool) -> str:
     bench = Bench(settings, wrk, log)
     started = time.monotonic()
     prism_reason = "not run in --quick" if quick else servers.ensure_prism(log)
-    bench.server_session("mock", servers.mock_cli())
-    bench.server_session("bare", servers.bare())
+    references = {"mock": servers.mock_cli(), "bare": servers.bare()}
     if prism_reason is None:
-        bench.server_session("prism", servers.prism())
-        bench.startups("prism", servers.prism(), servers.prism)
+        references["prism"] = servers.prism()
     else:
         bench.fill("prism", prism_reason)
+    for name, target in references.items():
+        bench.memory_session(name, target)
+    bench.side_by_side(references)
+    if prism_reason is None:
+        bench.startups("prism", servers.prism(), servers.prism)
     bench.startups("mock", servers.mock_cli(), lambda spec: servers.mock_cli("--spec", str(spec)))
     bench.startups("bare", servers.bare(), lambda spec: servers.bare())
     bench.settings_rows()
@@ -41,7 +44,7 @@ def run(quick: bool) -> str:
     bench.fill("bare", "no reference")
     notes = [
         f"load generator: {load.generator_name(wrk)}, 1 thread, {settings.connections} connections, "
-        f"{settings.seconds:g} s per figure; held streams: bench.pyload",
+        f"median of {settings.rounds} rounds of {settings.seconds:g} s, servers alternating; held streams: bench.pyload",
         "servers: mock = `mockserver serve` (validation on); bare = Starlette + uvicorn, fixed bytes; "
         "Prism 5.16 on spec/requesty-openapi.yml; uvicorn settings: auto (httptools + uvloop when installed)",
         f"ratios are mock / reference (higher is better for req/s, lower for ms, s, MiB); "

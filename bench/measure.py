@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,8 @@ MESSAGES = [{"role": "user", "content": "Say hello in one short sentence."}]
 
 @dataclass(frozen=True)
 class Settings:
-    seconds: float = 5.0
+    seconds: float = 3.0
+    rounds: int = 3
     warmup: bool = True
     connections: int = 16
     stream_tokens: int = 256
@@ -48,7 +50,7 @@ class Settings:
 
 
 FULL = Settings()
-QUICK = Settings(seconds=1.0, warmup=False, paced_streams=50, paced_tokens=10, rss_counts=(1_000, 5_000), startups=1,
+QUICK = Settings(seconds=1.0, rounds=1, warmup=False, paced_streams=50, paced_tokens=10, rss_counts=(1_000, 5_000), startups=1,
                  prism=False, suite=False, quick=True)
 
 
@@ -111,46 +113,75 @@ class Bench:
     def rows(self) -> list[Row]:
         return [Row(label, unit, self.cells[key]) for key, (label, unit) in labels(self.settings).items()]
 
-    # -- one server, start to stop ------------------------------------------------------------------
+    # -- throughput: every server up at once, measured in alternating rounds ---------------------------
 
-    def server_session(self, name: str, target: servers.Target) -> None:
-        self.log(f"bench: {name}: starting {' '.join(target.argv[:4])} ...")
+    def memory_session(self, name: str, target: servers.Target) -> None:
+        """RSS on a fresh server, after the first and the second count of chat POSTs."""
+        self.log(f"bench: {name}: memory ({' '.join(target.argv[:4])} ...)")
         try:
             with servers.running(target) as server:
                 self.put(name, self._rss(server))
-                self.put(name, self._throughput(server, "models", load.Load("GET", server.base + "/models",
-                                                                            dict(servers.AUTH))))
-                self.put(name, self._throughput(server, "chat", load.Load("POST", server.base + "/chat/completions",
-                                                                          JSON, chat_body())))
-                self.put(name, self._stream(server))
-                self.put(name, self._paced(server))
         except (servers.StartError, RuntimeError, OSError, subprocess.SubprocessError) as exc:
             self.fill(name, f"failed: {exc}"[:120])
 
-    def _load(self, spec: load.Load) -> load.LoadResult:
-        spec = load.Load(spec.method, spec.url, spec.headers, spec.body, self.settings.seconds, self.settings.connections)
-        if self.settings.warmup:
-            load.run(load.Load(spec.method, spec.url, spec.headers, spec.body, 1, spec.connections), self.wrk)
-        return load.run(spec, self.wrk)
+    def side_by_side(self, targets: dict[str, servers.Target]) -> None:
+        """Start every target, then alternate them round by round so they share the same noise."""
+        with ExitStack() as stack:
+            up: dict[str, servers.Server] = {}
+            for name, target in targets.items():
+                try:
+                    up[name] = stack.enter_context(servers.running(target))
+                except servers.StartError as exc:
+                    self.fill(name, f"failed: {exc}"[:120])
+            self.log(f"bench: throughput of {', '.join(up)} in alternating rounds ...")
+            self._put_loads(self._compare(up, lambda server: load.Load("GET", server.base + "/models",
+                                                                       dict(servers.AUTH))),
+                            "models_rps", "models_p50", "models_p99")
+            self._put_loads(self._compare(up, lambda server: load.Load("POST", server.base + "/chat/completions",
+                                                                       JSON, chat_body())),
+                            "chat_rps", "chat_p50", "chat_p99")
+            body = chat_body(stream=True, max_tokens=self.settings.stream_tokens)
+            chunks: dict[str, int] = {}
+            for name, server in up.items():
+                chunks[name], reason = sse_chunks(server.base + "/chat/completions", body)
+                if reason:
+                    self.put(name, {key: Cell.na(reason) for key in ("stream_sps", "stream_cps", "stream_p50",
+                                                                      "stream_p99")})
+            streaming = {name: server for name, server in up.items() if chunks[name]}
+            results = self._compare(streaming, lambda server: load.Load("POST", server.base + "/chat/completions",
+                                                                        JSON, body))
+            self._put_loads(results, "stream_sps", "stream_p50", "stream_p99")
+            for name, result in results.items():
+                self.put(name, {"stream_cps": Cell.na(result) if isinstance(result, str)
+                                else Cell(result.rps * chunks[name])})
+            for name, server in up.items():
+                self.log(f"bench: {name}: {self.settings.paced_streams} paced streams ...")
+                self.put(name, self._paced(server))
 
-    def _throughput(self, server: servers.Server, key: str, spec: load.Load) -> dict[str, Cell]:
-        result = self._load(spec)
-        if result.errors:
-            reason = f"{result.errors} errors of {result.requests}"
-            return {f"{key}_rps": Cell.na(reason), f"{key}_p50": Cell.na(reason), f"{key}_p99": Cell.na(reason)}
-        return {f"{key}_rps": Cell(result.rps), f"{key}_p50": Cell(result.p50_ms), f"{key}_p99": Cell(result.p99_ms)}
+    def _compare(self, up: dict[str, servers.Server], make: Callable[[servers.Server], load.Load]
+                 ) -> dict[str, load.LoadResult | str]:
+        """Each server's median round by req/s (its p50/p99 go with it), or why there is none."""
+        rounds: dict[str, list[load.LoadResult]] = {name: [] for name in up}
+        s = self.settings
+        if s.warmup:
+            for server in up.values():
+                load.run(_timed(make(server), 1, s.connections), self.wrk)
+        for _ in range(s.rounds):
+            for name, server in up.items():
+                rounds[name].append(load.run(_timed(make(server), s.seconds, s.connections), self.wrk))
+        out: dict[str, load.LoadResult | str] = {}
+        for name, results in rounds.items():
+            failed = [r for r in results if r.errors]
+            out[name] = (f"{failed[0].errors} errors of {failed[0].requests}" if failed
+                         else sorted(results, key=lambda r: r.rps)[len(results) // 2])
+        return out
 
-    def _stream(self, server: servers.Server) -> dict[str, Cell]:
-        body = chat_body(stream=True, max_tokens=self.settings.stream_tokens)
-        chunks, reason = sse_chunks(server.base + "/chat/completions", body)
-        keys = ("stream_sps", "stream_cps", "stream_p50", "stream_p99")
-        if reason:
-            return {key: Cell.na(reason) for key in keys}
-        result = self._load(load.Load("POST", server.base + "/chat/completions", JSON, body))
-        if result.errors:
-            return {key: Cell.na(f"{result.errors} errors of {result.requests}") for key in keys}
-        return {"stream_sps": Cell(result.rps), "stream_cps": Cell(result.rps * chunks),
-                "stream_p50": Cell(result.p50_ms), "stream_p99": Cell(result.p99_ms)}
+    def _put_loads(self, results: dict[str, load.LoadResult | str], rps: str, p50: str, p99: str) -> None:
+        for name, result in results.items():
+            if isinstance(result, str):
+                self.put(name, {rps: Cell.na(result), p50: Cell.na(result), p99: Cell.na(result)})
+            else:
+                self.put(name, {rps: Cell(result.rps), p50: Cell(result.p50_ms), p99: Cell(result.p99_ms)})
 
     def _paced(self, server: servers.Server) -> dict[str, Cell]:
         s = self.settings
@@ -213,19 +244,24 @@ class Bench:
     def settings_rows(self) -> None:
         for http, loop in (("h11", "asyncio"), ("httptools", "asyncio"), ("httptools", "uvloop")):
             key = f"settings_{http}_{loop}"
-            missing = [m for m in (http, loop) if m != "asyncio" and m != "h11" and importlib.util.find_spec(m) is None]
+            missing = [m for m in (http, loop) if m not in ("h11", "asyncio") and importlib.util.find_spec(m) is None]
             if missing:
-                self.put("mock", {key: Cell.na(f"{', '.join(missing)} not installed")})
-                self.put("bare", {key: Cell.na(f"{', '.join(missing)} not installed")})
+                for name in ("mock", "bare"):
+                    self.put(name, {key: Cell.na(f"{', '.join(missing)} not installed")})
                 continue
-            for name, target in (("mock", servers.mock_with(http, loop)), ("bare", servers.bare(http, loop))):
-                self.log(f"bench: {name}: chat under {http} + {loop} ...")
+            self.log(f"bench: chat under uvicorn {http} + {loop} ...")
+            with ExitStack() as stack:
                 try:
-                    with servers.running(target) as server:
-                        result = self._load(load.Load("POST", server.base + "/chat/completions", JSON, chat_body()))
-                    self.put(name, {key: Cell(result.rps) if not result.errors else Cell.na(f"{result.errors} errors")})
-                except (servers.StartError, RuntimeError) as exc:
-                    self.put(name, {key: Cell.na(f"failed: {exc}"[:120])})
+                    up = {name: stack.enter_context(servers.running(target)) for name, target in
+                          (("mock", servers.mock_with(http, loop)), ("bare", servers.bare(http, loop)))}
+                except servers.StartError as exc:
+                    for name in ("mock", "bare"):
+                        self.put(name, {key: Cell.na(f"failed: {exc}"[:120])})
+                    continue
+                results = self._compare(up, lambda server: load.Load("POST", server.base + "/chat/completions",
+                                                                     JSON, chat_body()))
+            for name, result in results.items():
+                self.put(name, {key: Cell.na(result) if isinstance(result, str) else Cell(result.rps)})
 
     # -- conformance suite --------------------------------------------------------------------------
 
@@ -253,6 +289,10 @@ class Bench:
             self.put("mock", {key: Cell.na(f"exit {done.returncode}: {(done.stderr or done.stdout)[-80:].strip()}")})
             return
         self.put("mock", {key: Cell(wall)})
+
+
+def _timed(spec: load.Load, seconds: float, connections: int) -> load.Load:
+    return load.Load(spec.method, spec.url, spec.headers, spec.body, seconds, connections)
 
 
 def pacing_seconds(events: int, ttft_ms: int, tokens_per_s: int) -> float:
