@@ -50,6 +50,7 @@ class Settings:
 
 
 FULL = Settings()
+SERVER_SETTINGS = (("h11", "asyncio"), ("httptools", "asyncio"), ("httptools", "uvloop"))  # uvicorn http, loop
 QUICK = Settings(seconds=1.0, rounds=1, warmup=False, paced_streams=50, paced_tokens=10, rss_counts=(1_000, 5_000), startups=1,
                  prism=False, suite=False, quick=True)
 
@@ -67,16 +68,10 @@ def labels(settings: Settings) -> dict[str, tuple[str, str]]:
     first, second = (_count(n) for n in settings.rss_counts)
     tokens = settings.stream_tokens
     return {
-        "models_rps": ("GET /v1/models", "req/s"),
-        "models_p50": ("GET /v1/models p50", "ms"),
-        "models_p99": ("GET /v1/models p99", "ms"),
-        "chat_rps": ("chat, non-stream POST", "req/s"),
-        "chat_p50": ("chat, non-stream POST p50", "ms"),
-        "chat_p99": ("chat, non-stream POST p99", "ms"),
-        "stream_sps": (f"chat stream, {tokens} tokens", "streams/s"),
+        **_load_rows("models", "GET /v1/models"),
+        **_load_rows("chat", "chat, non-stream POST"),
+        **_load_rows("stream", f"chat stream, {tokens} tokens", "streams/s", rate_key="stream_sps"),
         "stream_cps": (f"chat stream, {tokens} tokens, chunks", "chunks/s"),
-        "stream_p50": (f"chat stream, {tokens} tokens p50", "ms"),
-        "stream_p99": (f"chat stream, {tokens} tokens p99", "ms"),
         "paced_ok": (f"paced streams held without error (of {settings.paced_streams})", "streams"),
         "paced_worst": ("paced streams, slowest vs its pacing", "% over"),
         "paced_median": ("paced streams, median vs its pacing", "% over"),
@@ -86,10 +81,14 @@ def labels(settings: Settings) -> dict[str, tuple[str, str]]:
         "rss_second": (f"RSS after {second} requests", "MiB"),
         "rss_growth": (f"RSS growth {first} -> {second}", "%"),
         "suite_wall": ("conformance suite, default profile", "s"),
-        "settings_h11_asyncio": ("chat req/s, uvicorn h11 + asyncio", "req/s"),
-        "settings_httptools_asyncio": ("chat req/s, uvicorn httptools + asyncio", "req/s"),
-        "settings_httptools_uvloop": ("chat req/s, uvicorn httptools + uvloop", "req/s"),
+        **{f"settings_{http}_{loop}": (f"chat req/s, uvicorn {http} + {loop}", "req/s")
+           for http, loop in SERVER_SETTINGS},
     }
+
+
+def _load_rows(key: str, label: str, unit: str = "req/s", rate_key: str | None = None) -> dict[str, tuple[str, str]]:
+    return {rate_key or f"{key}_rps": (label, unit), f"{key}_p50": (f"{label} p50", "ms"),
+            f"{key}_p99": (f"{label} p99", "ms")}
 
 
 class Bench:
@@ -242,7 +241,7 @@ class Bench:
     # -- server settings ----------------------------------------------------------------------------
 
     def settings_rows(self) -> None:
-        for http, loop in (("h11", "asyncio"), ("httptools", "asyncio"), ("httptools", "uvloop")):
+        for http, loop in SERVER_SETTINGS:
             key = f"settings_{http}_{loop}"
             missing = [m for m in (http, loop) if m not in ("h11", "asyncio") and importlib.util.find_spec(m) is None]
             if missing:
