@@ -37,6 +37,7 @@ class LoadResult:
     p99_ms: float
     errors: int
     generator: str
+    cpu_us: float | None = None  # the server's CPU time per request, when measured
 
     @property
     def rps(self) -> float:

@@ -7,6 +7,7 @@ under the same background noise.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import shutil
@@ -69,7 +70,9 @@ def labels(settings: Settings) -> dict[str, tuple[str, str]]:
     tokens = settings.stream_tokens
     return {
         **_load_rows("models", "GET /v1/models"),
+        "models_cpu": ("GET /v1/models, server CPU per request", "us"),
         **_load_rows("chat", "chat, non-stream POST"),
+        "chat_cpu": ("chat, non-stream POST, server CPU per request", "us"),
         **_load_rows("stream", f"chat stream, {tokens} tokens", "streams/s", rate_key="stream_sps"),
         "stream_cps": (f"chat stream, {tokens} tokens, chunks", "chunks/s"),
         "paced_ok": (f"paced streams held without error (of {settings.paced_streams})", "streams"),
@@ -135,10 +138,10 @@ class Bench:
             self.log(f"bench: throughput of {', '.join(up)} in alternating rounds ...")
             self._put_loads(self._compare(up, lambda server: load.Load("GET", server.base + "/models",
                                                                        dict(servers.AUTH))),
-                            "models_rps", "models_p50", "models_p99")
+                            "models_rps", "models_p50", "models_p99", "models_cpu")
             self._put_loads(self._compare(up, lambda server: load.Load("POST", server.base + "/chat/completions",
                                                                        JSON, chat_body())),
-                            "chat_rps", "chat_p50", "chat_p99")
+                            "chat_rps", "chat_p50", "chat_p99", "chat_cpu")
             body = chat_body(stream=True, max_tokens=self.settings.stream_tokens)
             chunks: dict[str, int] = {}
             for name, server in up.items():
@@ -167,7 +170,10 @@ class Bench:
                 load.run(_timed(make(server), 1, s.connections), self.wrk)
         for _ in range(s.rounds):
             for name, server in up.items():
-                rounds[name].append(load.run(_timed(make(server), s.seconds, s.connections), self.wrk))
+                cpu = server.cpu_seconds()
+                result = load.run(_timed(make(server), s.seconds, s.connections), self.wrk)
+                cpu_us = 1e6 * (server.cpu_seconds() - cpu) / max(result.requests, 1)
+                rounds[name].append(dataclasses.replace(result, cpu_us=cpu_us))
         out: dict[str, load.LoadResult | str] = {}
         for name, results in rounds.items():
             failed = [r for r in results if r.errors]
@@ -175,12 +181,15 @@ class Bench:
                          else sorted(results, key=lambda r: r.rps)[len(results) // 2])
         return out
 
-    def _put_loads(self, results: dict[str, load.LoadResult | str], rps: str, p50: str, p99: str) -> None:
+    def _put_loads(self, results: dict[str, load.LoadResult | str], rps: str, p50: str, p99: str,
+                   cpu: str | None = None) -> None:
         for name, result in results.items():
             if isinstance(result, str):
-                self.put(name, {rps: Cell.na(result), p50: Cell.na(result), p99: Cell.na(result)})
+                cells = {rps: Cell.na(result), p50: Cell.na(result), p99: Cell.na(result), cpu: Cell.na(result)}
             else:
-                self.put(name, {rps: Cell(result.rps), p50: Cell(result.p50_ms), p99: Cell(result.p99_ms)})
+                cells = {rps: Cell(result.rps), p50: Cell(result.p50_ms), p99: Cell(result.p99_ms),
+                         cpu: Cell(result.cpu_us)}
+            self.put(name, {key: cell for key, cell in cells.items() if key is not None})
 
     def _paced(self, server: servers.Server) -> dict[str, Cell]:
         s = self.settings

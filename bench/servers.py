@@ -111,6 +111,10 @@ class Server:
         """Resident memory of the server's process tree, from /proc."""
         return sum(_rss_kib(pid) for pid in _tree(self.proc.pid))
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server's process tree so far, from /proc."""
+        return sum(_cpu_seconds(pid) for pid in _tree(self.proc.pid))
+
     def log_tail(self, lines: int = 5) -> str:
         try:
             return " | ".join(self.log_path.read_text(errors="replace").strip().splitlines()[-lines:])
@@ -191,3 +195,11 @@ def _rss_kib(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
