@@ -49,15 +49,71 @@ def pick_example(media: MediaType, rng: random.Random, resolve: Resolve, name: s
 
 
 def generate(schema: Any, resolve: Resolve, rng: random.Random, *, name: str = "", depth: int = 0) -> Any:
+    return plan(schema, resolve, name, depth)(rng)
+
+
+Plan = Callable[[random.Random], Any]
+_PLANS: dict[tuple[int, int, str, int], tuple[Any, Any, Plan]] = {}
+_MAX_PLANS = 100_000
+
+
+def plan(schema: Any, resolve: Resolve, name: str = "", depth: int = 0) -> Plan:
+    """The generator of ``schema``: every decision that does not need ``rng`` taken once, then cached.
+
+    Calling the plan with a seeded ``rng`` draws exactly what :func:`generate` always drew, so the
+    values are unchanged; only ``$ref`` resolution, ``allOf`` merging and type checks stop being
+    repeated on every request.
+    """
+    owner = getattr(resolve, "__self__", resolve)
+    key = (id(schema), id(owner), name, depth)
+    hit = _PLANS.get(key)
+    if hit is not None and hit[0] is schema and hit[1] is owner:
+        return hit[2]
+    if len(_PLANS) >= _MAX_PLANS:
+        _PLANS.clear()
+    compiled = _compile(schema, resolve, name, depth)
+    _PLANS[key] = (schema, owner, compiled)  # holding the schema keeps its id from being reused
+    return compiled
+
+
+def _sub(schema: Any, resolve: Resolve, name: str, depth: int) -> Plan:
+    """A child's plan: compiled now above ``MAX_DEPTH``, on first use below it (recursive schemas)."""
+    return plan(schema, resolve, name, depth) if depth < MAX_DEPTH else _Lazy(schema, resolve, name, depth)
+
+
+class _Lazy:
+    """A sub-plan compiled on first use, so recursive schemas compile only as deep as they generate."""
+
+    __slots__ = ("_args", "_plan")
+
+    def __init__(self, schema: Any, resolve: Resolve, name: str, depth: int):
+        self._args = (schema, resolve, name, depth)
+        self._plan: Plan | None = None
+
+    def __call__(self, rng: random.Random) -> Any:
+        if self._plan is None:
+            self._plan = plan(*self._args)
+        return self._plan(rng)
+
+
+def _constant(value: Any) -> Plan:
+    return lambda rng: value
+
+
+def _word(label: str) -> Plan:
+    return lambda rng: f"{label}-{rng.choice(_WORDS)}"
+
+
+def _compile(schema: Any, resolve: Resolve, name: str, depth: int) -> Plan:
     schema = resolve(schema)
     if schema is True or schema is None or schema == {}:
-        return f"{name or 'value'}-{rng.choice(_WORDS)}"
+        return _word(name or "value")
     if schema is False or not isinstance(schema, dict):
-        return None
+        return _constant(None)
     if "const" in schema:
-        return schema["const"]
+        return _constant(schema["const"])
     if "allOf" in schema:
-        return generate(_merge_all_of(schema, resolve), resolve, rng, name=name, depth=depth)
+        return _compile(_merge_all_of(schema, resolve), resolve, name, depth)
     for key in ("oneOf", "anyOf"):
         if schema.get(key):
             options = [resolve(s) for s in schema[key]]
@@ -65,33 +121,33 @@ def generate(schema: Any, resolve: Resolve, rng: random.Random, *, name: str = "
             base = {k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}
             if base.get("type") or base.get("properties"):
                 chosen = _merge_all_of({"allOf": [base, chosen]}, resolve)
-            return generate(chosen, resolve, rng, name=name, depth=depth)
+            return _compile(chosen, resolve, name, depth)
     kind = _type_of(schema)
     if "example" in schema and _fits(schema["example"], kind):
-        return schema["example"]
+        return _constant(schema["example"])
     if "examples" in schema and isinstance(schema["examples"], list) and schema["examples"]:
         if _fits(schema["examples"][0], kind):
-            return schema["examples"][0]
+            return _constant(schema["examples"][0])
     if schema.get("enum"):
         options = [v for v in schema["enum"] if v is not None] or schema["enum"]
-        return rng.choice(options)
+        return lambda rng: rng.choice(options)
     if "default" in schema and _fits(schema["default"], kind):
-        return schema["default"]
+        return _constant(schema["default"])
     if kind == "object" or (kind is None and "properties" in schema):
-        return _object(schema, resolve, rng, depth)
+        return _object(schema, resolve, depth)
     if kind == "array":
-        return _array(schema, resolve, rng, name, depth)
+        return _array(schema, resolve, name, depth)
     if kind == "string":
-        return _string(schema, rng, name)
+        return _string(schema, name)
     if kind == "integer":
-        return _integer(schema, rng)
+        return _integer(schema)
     if kind == "number":
-        return _number(schema, rng)
+        return _number(schema)
     if kind == "boolean":
-        return rng.random() < 0.5
+        return lambda rng: rng.random() < 0.5
     if kind == "null":
-        return None
-    return f"{name or 'value'}-{rng.choice(_WORDS)}"
+        return _constant(None)
+    return _word(name or "value")
 
 
 def _type_of(schema: Any) -> str | None:
@@ -104,17 +160,19 @@ def _type_of(schema: Any) -> str | None:
     return kind
 
 
+_FITS: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "array": lambda v: isinstance(v, list),
+    "object": lambda v: isinstance(v, dict),
+    "null": lambda v: v is None,
+}
+
+
 def _fits(value: Any, kind: str | None) -> bool:
-    checks = {
-        "string": lambda v: isinstance(v, str),
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-        "boolean": lambda v: isinstance(v, bool),
-        "array": lambda v: isinstance(v, list),
-        "object": lambda v: isinstance(v, dict),
-        "null": lambda v: v is None,
-    }
-    return kind is None or checks.get(kind, lambda v: True)(value)
+    return kind is None or _FITS.get(kind, lambda v: True)(value)
 
 
 def _merge_all_of(schema: dict[str, Any], resolve: Resolve) -> dict[str, Any]:
@@ -135,71 +193,92 @@ def _merge_all_of(schema: dict[str, Any], resolve: Resolve) -> dict[str, Any]:
     return merged
 
 
-def _object(schema: dict[str, Any], resolve: Resolve, rng: random.Random, depth: int) -> dict[str, Any]:
+def _object(schema: dict[str, Any], resolve: Resolve, depth: int) -> Plan:
     properties = schema.get("properties") or {}
     required = set(schema.get("required") or [])
-    out = {}
+    fields = []
     for key, sub in properties.items():
         if depth >= MAX_DEPTH and key not in required:
             continue
-        if (resolve(sub) or {}).get("writeOnly"):
+        resolved = resolve(sub)
+        if isinstance(resolved, dict) and resolved.get("writeOnly"):
             continue
-        out[key] = generate(sub, resolve, rng, name=key, depth=depth + 1)
-    for key in required - out.keys():
-        out[key] = f"{key}-{rng.choice(_WORDS)}"
-    return out
+        fields.append((key, _sub(sub, resolve, key, depth + 1)))
+    missing = list(required - {key for key, _ in fields})
+
+    def make(rng: random.Random) -> dict[str, Any]:
+        out = {key: field(rng) for key, field in fields}
+        for key in missing:
+            out[key] = f"{key}-{rng.choice(_WORDS)}"
+        return out
+
+    return make
 
 
-def _array(schema: dict[str, Any], resolve: Resolve, rng: random.Random, name: str, depth: int) -> list[Any]:
+def _array(schema: dict[str, Any], resolve: Resolve, name: str, depth: int) -> Plan:
     low = int(schema.get("minItems", 0))
     high = int(schema.get("maxItems", max(low, 2)))
-    if depth >= MAX_DEPTH:
-        count = low
-    else:
-        count = max(low, min(high, rng.randint(1, 2)))
-    items = schema.get("items", {})
-    out: list[Any] = []
-    attempts = 0
-    while len(out) < count and attempts < count * 10 + 10:
-        attempts += 1
-        value = generate(items, resolve, rng, name=name.rstrip("s") or "item", depth=depth + 1)
-        if schema.get("uniqueItems") and value in out:
-            continue
-        out.append(value)
-    return out
+    item = _sub(schema.get("items", {}), resolve, name.rstrip("s") or "item", depth + 1)
+    unique = bool(schema.get("uniqueItems"))
+
+    def make(rng: random.Random) -> list[Any]:
+        count = low if depth >= MAX_DEPTH else max(low, min(high, rng.randint(1, 2)))
+        out: list[Any] = []
+        attempts = 0
+        while len(out) < count and attempts < count * 10 + 10:
+            attempts += 1
+            value = item(rng)
+            if unique and value in out:
+                continue
+            out.append(value)
+        return out
+
+    return make
 
 
-def _string(schema: dict[str, Any], rng: random.Random, name: str) -> str:
+_FORMATS: dict[str, Callable[[random.Random], str]] = {
+    "date-time": lambda rng: (_EPOCH + dt.timedelta(seconds=rng.randrange(0, 365 * 86400))).isoformat().replace(
+        "+00:00", "Z"),
+    "date": lambda rng: (_EPOCH + dt.timedelta(days=rng.randrange(0, 365))).date().isoformat(),
+    "time": lambda rng: f"{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}Z",
+    "email": lambda rng: f"{rng.choice(_WORDS)}@example.com",
+    **dict.fromkeys(("uri", "url", "uri-reference", "iri"), lambda rng: f"https://example.com/{rng.choice(_WORDS)}"),
+    "uuid": lambda rng: str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+    "ipv4": lambda rng: ".".join(str(rng.randrange(1, 255)) for _ in range(4)),
+    "ipv6": lambda rng: "2001:db8::" + format(rng.randrange(1, 0xFFFF), "x"),
+    "hostname": lambda rng: f"{rng.choice(_WORDS)}.example.com",
+}
+
+
+def _base64(rng: random.Random) -> str:
+    return base64.b64encode(rng.randbytes(6)).decode()
+
+
+def _string(schema: dict[str, Any], name: str) -> Plan:
     fmt = schema.get("format")
-    if fmt == "date-time":
-        value = (_EPOCH + dt.timedelta(seconds=rng.randrange(0, 365 * 86400))).isoformat().replace("+00:00", "Z")
-    elif fmt == "date":
-        value = (_EPOCH + dt.timedelta(days=rng.randrange(0, 365))).date().isoformat()
-    elif fmt == "time":
-        value = f"{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}Z"
-    elif fmt == "email":
-        value = f"{rng.choice(_WORDS)}@example.com"
-    elif fmt in ("uri", "url", "uri-reference", "iri"):
-        value = f"https://example.com/{rng.choice(_WORDS)}"
-    elif fmt == "uuid":
-        value = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    elif fmt == "ipv4":
-        value = ".".join(str(rng.randrange(1, 255)) for _ in range(4))
-    elif fmt == "ipv6":
-        value = "2001:db8::" + format(rng.randrange(1, 0xFFFF), "x")
-    elif fmt == "hostname":
-        value = f"{rng.choice(_WORDS)}.example.com"
-    elif fmt == "byte" or schema.get("contentEncoding") == "base64":
-        value = base64.b64encode(rng.randbytes(6)).decode()
-    else:
-        value = f"{name or 'string'}-{rng.choice(_WORDS)}-{rng.randrange(16**4):04x}"
+    label = name or "string"
+    value_of = _FORMATS.get(fmt)  # type: ignore[arg-type]
+    if value_of is None and (fmt == "byte" or schema.get("contentEncoding") == "base64"):
+        value_of = _base64
+    if value_of is None:
+        def value_of(rng: random.Random) -> str:
+            return f"{label}-{rng.choice(_WORDS)}-{rng.randrange(16**4):04x}"
+
     low = int(schema.get("minLength", 0))
     high = schema.get("maxLength")
-    if len(value) < low:
-        value = value + "x" * (low - len(value))
-    if high is not None and len(value) > int(high):
-        value = value[: int(high)]
-    return value
+    high = int(high) if high is not None else None
+    if not low and high is None:
+        return value_of
+
+    def make(rng: random.Random) -> str:
+        value = value_of(rng)
+        if len(value) < low:
+            value = value + "x" * (low - len(value))
+        if high is not None and len(value) > high:
+            value = value[:high]
+        return value
+
+    return make
 
 
 def _bounds(schema: dict[str, Any], default_low: float, default_high: float) -> tuple[float, float, bool, bool]:
@@ -217,7 +296,7 @@ def _bounds(schema: dict[str, Any], default_low: float, default_high: float) -> 
     return float(low), float(high), open_low, open_high
 
 
-def _integer(schema: dict[str, Any], rng: random.Random) -> int:
+def _integer(schema: dict[str, Any]) -> Plan:
     low, high, open_low, open_high = _bounds(schema, 0, 100)
     lo = int(low) + 1 if open_low and low == int(low) else int(-(-low // 1))
     hi = int(high) - 1 if open_high and high == int(high) else int(high // 1)
@@ -225,17 +304,25 @@ def _integer(schema: dict[str, Any], rng: random.Random) -> int:
     if isinstance(multiple, int) and multiple > 0:
         first = -(-lo // multiple) * multiple
         if first <= hi:
-            return first + multiple * rng.randrange(0, (hi - first) // multiple + 1)
-    return rng.randint(lo, hi) if lo <= hi else lo
+            steps = (hi - first) // multiple + 1
+            return lambda rng: first + multiple * rng.randrange(0, steps)
+    if lo <= hi:
+        return lambda rng: rng.randint(lo, hi)
+    return _constant(lo)
 
 
-def _number(schema: dict[str, Any], rng: random.Random) -> float:
+def _number(schema: dict[str, Any]) -> Plan:
     low, high, open_low, open_high = _bounds(schema, 0, 100)
     multiple = schema.get("multipleOf")
     if isinstance(multiple, (int, float)) and multiple > 0:
         steps = int((high - low) // multiple)
-        return round(low + multiple * rng.randint(1 if open_low else 0, max(0, steps - (1 if open_high else 0))), 10)
-    value = round(rng.uniform(low, high), 4)
-    if (open_low and value <= low) or (open_high and value >= high):
-        value = (low + high) / 2
-    return value
+        first, last = (1 if open_low else 0), max(0, steps - (1 if open_high else 0))
+        return lambda rng: round(low + multiple * rng.randint(first, last), 10)
+
+    def make(rng: random.Random) -> float:
+        value = round(rng.uniform(low, high), 4)
+        if (open_low and value <= low) or (open_high and value >= high):
+            value = (low + high) / 2
+        return value
+
+    return make

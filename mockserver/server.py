@@ -19,7 +19,7 @@ class ServeError(Exception):
 
 def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # so asyncio sets TCP_NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -38,8 +38,13 @@ def base_url(config: MockConfig, host: str, port: int) -> str:
     return f"http://{shown}:{port}{config.spec.base_path}"
 
 
-def serve(config: MockConfig, host: str, port: int, *, announce: Callable[[str], None] | None = None) -> None:
-    """Serve until interrupted. Prints the base URL and the admin key first."""
+def serve(config: MockConfig, host: str, port: int, *, announce: Callable[[str], None] | None = None,
+          http: str = "auto", loop: str = "auto") -> None:
+    """Serve until interrupted. Prints the base URL and the admin key first.
+
+    ``http``/``loop`` are uvicorn's: ``auto`` takes httptools and uvloop when installed, the fastest
+    pair measured here (docs/benchmarks.md); ``h11``/``asyncio`` are the pure-Python fallbacks.
+    """
     sock = bind(host, port)
     port = sock.getsockname()[1]
     app = create_app(config)
@@ -51,7 +56,8 @@ def serve(config: MockConfig, host: str, port: int, *, announce: Callable[[str],
     if config.scenario is not None:
         say(f"  faults:    {', '.join(config.scenario.as_dict())} (GET /__mock/scenario)")
     say("  Ctrl-C to stop")
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                                           http=http, loop=loop))
     try:
         server.run(sockets=[sock])
     finally:
