@@ -95,3 +95,17 @@ def test_server_still_answers_after_hostile_traffic(serve):
     _raw_exchange(port, b"GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n", wait=1)
     response = httpx.get(f"{mock.url}/models", headers={"Authorization": "Bearer rq-mock-admin-key"})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/chat/completions", {"messages": [{"role": "user", "content": "a b c d e f"}], "max_tokens": 2.0}),
+    ("/embeddings", {"model": "openai/text-embedding-3-small", "input": "x", "dimensions": 8.0}),
+])
+def test_integers_written_as_floats_are_integers(client, path, body):
+    response = client.post(path, json=body)
+    assert response.status_code == 200, response.text
+    if "max_tokens" in body:
+        assert response.json()["choices"][0]["finish_reason"] == "length"
+        assert response.json()["usage"]["completion_tokens"] == 2
+    else:
+        assert len(response.json()["data"][0]["embedding"]) == 8

@@ -58,7 +58,7 @@ def complete(request: Mapping[str, Any], catalog: Catalog, overrides: Overrides,
     functions = _functions(request.get("tools"))
     response_format = request.get("response_format")
     prompt_tokens = tokens.count_prompt(messages, request.get("tools"), response_format)
-    max_tokens = request.get("max_tokens")
+    max_tokens = _whole(request.get("max_tokens"))
     _check_limits(model, prompt_tokens, max_tokens)
     rng = seeded_rng(seed, "chat", orjson.dumps({k: request.get(k) for k in REPLY_INPUTS}, option=orjson.OPT_SORT_KEYS))
     called = _tool_to_call(request.get("tool_choice"), functions, messages)
@@ -75,6 +75,11 @@ def complete(request: Mapping[str, Any], catalog: Catalog, overrides: Overrides,
         text, finish = "".join(pieces[:max_tokens]), "length"
         pieces = pieces[:max_tokens]
     return Completion(model, text, finish, usage(model, prompt_tokens, len(pieces)))
+
+
+def _whole(value: Any) -> int | None:
+    """A JSON Schema integer may be written 2.0: read it as the int it is."""
+    return None if value is None else int(value)
 
 
 def usage(model: ModelInfo, prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:

@@ -45,7 +45,7 @@ def embed(request: Mapping[str, Any], catalog: Catalog) -> tuple[ModelInfo, dict
     if len(inputs) > MAX_INPUTS:
         raise MockError(400, f"input has {len(inputs)} items; at most {MAX_INPUTS} can be embedded in one request.",
                         code="invalid_value", param="input")
-    dimensions = request.get("dimensions")
+    dimensions = None if request.get("dimensions") is None else int(request["dimensions"])  # 8.0 is an integer too
     if dimensions is not None and dimensions > size:
         raise MockError(400, f"dimensions is {dimensions}, but {model.id} makes vectors of at most {size}.",
                         code="invalid_value", param="dimensions")
