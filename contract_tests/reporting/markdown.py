@@ -1,0 +1,59 @@
+"""Markdown, for people: a summary, the operation x check matrix, then each failure in full."""
+
+from __future__ import annotations
+
+from contract_tests.results import Outcome, RunResult
+
+SYMBOL = {Outcome.PASS: "pass", Outcome.FAIL: "**FAIL**", Outcome.SKIP: "skip"}
+
+
+def summary_lines(result: RunResult) -> list[str]:
+    counts = result.counts()
+    verdict = "conforms" if result.exit_code == 0 else "does NOT conform"
+    lines = [
+        f"Target {result.target} {verdict} (profile {result.profile}, seed {result.seed}).",
+        f"{counts['pass']} passed, {counts['fail']} failed ({len(result.must_failures)} MUST), {counts['skip']} skipped; "
+        f"{result.requests} requests, ${result.spend:.6f} reported spend, {result.duration:.1f} s.",
+    ]
+    if result.stopped:
+        lines.append(f"Stopped early: {result.stopped}.")
+    lines += result.notes
+    return lines
+
+
+def render(result: RunResult) -> str:
+    out = ["# Conformance report", ""]
+    out += [f"- {line}" for line in summary_lines(result)]
+    for layer, title in ((1, "Layer 1: Schemathesis"), (2, "Layer 2: semantics")):
+        items = [r for r in result.results if r.layer == layer]
+        if not items:
+            continue
+        checks = sorted({r.check for r in items})
+        operations = sorted({r.operation for r in items}, key=lambda o: (o.partition(" ")[2], o))
+        out += ["", f"## {title}", "", "| operation | " + " | ".join(checks) + " |",
+                "|---|" + "---|" * len(checks)]
+        for op in operations:
+            cells = [result.cell(op, c) for c in checks]
+            out.append(f"| `{op}` | " + " | ".join(SYMBOL[c.outcome] if c else "" for c in cells) + " |")
+    failures = result.failed
+    if failures:
+        out += ["", "## Failures", ""]
+        for item in failures:
+            out += [f"### {item.check} on `{item.operation}` ({item.level})", "", f"Why it matters: {item.reason}",
+                    f"Source: {item.source}", ""]
+            for finding in item.findings:
+                out += [f"- **{finding.message}**", f"  - {finding.origin.value}"
+                        + (f": {finding.origin_note}" if finding.origin_note else "")]
+                if finding.request:
+                    out += ["", "  Request:", "", "  ```", *["  " + line for line in finding.request.splitlines()[:20]],
+                            "  ```"]
+                if finding.response:
+                    out += ["", "  Response (excerpt):", "", "  ```",
+                            *["  " + line for line in finding.response.splitlines()[:20]], "  ```"]
+                if finding.curl:
+                    out += ["", "  Reproduce:", "", "  ```sh", f"  {finding.curl}", "  ```"]
+                out.append("")
+    skipped = [r for r in result.results if r.outcome is Outcome.SKIP]
+    if skipped:
+        out += ["", "## Skipped", ""] + [f"- {r.check} on `{r.operation}`: {r.skip_reason}" for r in skipped]
+    return "\n".join(out) + "\n"
