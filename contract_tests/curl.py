@@ -8,11 +8,14 @@ from collections.abc import Mapping
 from contract_tests.redact import Redactor
 
 KEY_VARIABLE = "$REQUESTY_API_KEY"
+# The embedded mock has no address; its curl lines point where `mockserver serve` listens by default.
+EMBEDDED_ORIGIN = "http://embedded-mock.invalid"
+SERVED_ORIGIN = "http://127.0.0.1:8080"
 _SKIPPED = {"content-length", "host", "user-agent", "accept-encoding", "connection", "accept"}
 
 
 def curl_line(method: str, url: str, headers: Mapping[str, str], body: bytes | str | None, redactor: Redactor) -> str:
-    parts = ["curl", "-sS", "-X", method, shlex.quote(redactor.text(url))]
+    parts = ["curl", "-sS", "-X", method, shlex.quote(redactor.text(url.replace(EMBEDDED_ORIGIN, SERVED_ORIGIN)))]
     for name, value in headers.items():
         if name.lower() in _SKIPPED:
             continue

@@ -8,23 +8,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
-from pathlib import Path
 
 import httpx
 
 from contract_tests.budget import Budget, BudgetExhausted
 from contract_tests.checks import Check, CheckFailed, CheckSkipped, all_checks
 from contract_tests.checks.context import CheckContext
+from contract_tests.curl import EMBEDDED_ORIGIN as EMBEDDED_URL
 from contract_tests.curl import curl_line
 from contract_tests.profiles import PROFILES, Profile, default_profile
 from contract_tests.redact import Redactor
 from contract_tests.results import CheckResult, Finding, Origin, Outcome, RunResult
+from contract_tests.schema_layer import CHECKS as SCHEMA_CHECKS
 from contract_tests.schema_layer import PREFIX, SchemaLayer
-from contract_tests.target import EMBEDDED_URL, Exchange, SyncASGITransport, Target, is_loopback, open_target
+from contract_tests.target import Exchange, SyncASGITransport, Target, is_loopback, open_target
+from mockserver.auth import DEFAULT_API_KEY
 from mockserver.spec import LoadedSpec, SpecError, default_spec_path, load_spec
 
 DEFAULT_REPORT_DIR = "contract-test-reports"
-EMBEDDED_KEY = "rq-contract-tests-embedded-key"
+EMBEDDED_KEY = DEFAULT_API_KEY  # so a failure's curl line reproduces on `mockserver serve`
 
 
 class UsageError(Exception):
@@ -59,33 +61,60 @@ def selected(name: str, options: Options) -> bool:
     return (not options.include or matches(options.include)) and not matches(options.exclude)
 
 
-def run(options: Options) -> RunResult:
+@dataclass
+class Session:
+    """An open target with everything a run needs: the CLI's :func:`run` and the pytest plugin share it."""
+
+    target: Target
+    spec: LoadedSpec
+    upstream: LoadedSpec | None
+    profile: Profile
+    writes: bool
+    seed: int
+
+    def context(self) -> CheckContext:
+        return CheckContext(self.target, self.spec, deterministic=self.target.local, allow_writes=self.writes,
+                            max_tokens=self.profile.max_tokens)
+
+    def schema_layer(self, checks: list[str] | None = None) -> SchemaLayer:
+        return SchemaLayer(self.target, self.spec, self.upstream, self.profile, self.seed, checks)
+
+
+@contextmanager
+def open_session(options: Options) -> Iterator[Session]:
+    """Load the spec, open the target, check it answers and takes the key (else :class:`UsageError`)."""
     spec, upstream = _load_specs(options)
-    started = time.monotonic()
     with _open(options, spec) as target:
         profile = _profile(options, target)
-        writes = options.allow_writes or target.local
-        result = RunResult(target=target.shown_url, profile=profile.name, seed=options.seed,
+        _preflight(target)
+        yield Session(target, spec, upstream, profile, options.allow_writes or target.local, options.seed)
+
+
+def run(options: Options) -> RunResult:
+    started = time.monotonic()
+    with open_session(options) as session:
+        target = session.target
+        result = RunResult(target=target.shown_url, profile=session.profile.name, seed=options.seed,
                            started=datetime.now(UTC).isoformat(timespec="seconds"))
         if target.embedded:
-            result.notes.append("target: the embedded mock, in-process")
-        if not writes:
+            result.notes.append("target: the embedded mock, in-process; curl lines reproduce on `mockserver serve` "
+                                "with REQUESTY_API_KEY set to its admin key")
+        if not session.writes:
             result.notes.append("writes disabled (not a loopback target): key checks skipped; use --allow-writes")
-        _preflight(target)
         say = options.progress or (lambda line: None)
-        if any(selected(PREFIX + name, options) for name in _schema_check_names()):
-            layer = SchemaLayer(target, spec, upstream, profile, options.seed)
+        schema_checks = [name for name in SCHEMA_CHECKS if selected(PREFIX + name, options)]
+        if schema_checks:
+            layer = session.schema_layer(schema_checks)
             for item in layer.run(on_event=lambda line: say(f"layer 1: {line} ({target.budget.requests} requests)")):
-                if selected(item.check, options):
-                    result.add(item)
-        ctx = CheckContext(target, spec, deterministic=target.local, allow_writes=writes, max_tokens=profile.max_tokens)
+                result.add(item)
+        ctx = session.context()
         try:
             for check in all_checks():
                 if selected(check.name, options):
                     say(f"layer 2: {check.name} ({target.budget.requests} requests)")
                     result.add(run_check(check, ctx))
         finally:
-            if writes and not target.budget.exhausted:
+            if session.writes and not target.budget.exhausted:
                 ctx.cleanup()
         result.requests = target.budget.requests
         result.spend = target.budget.spend
@@ -148,12 +177,6 @@ def _finding(message: str, check: Check, ctx: CheckContext, exchanges: list[Exch
     return finding
 
 
-def _schema_check_names() -> list[str]:
-    from contract_tests.schema_layer import CHECKS
-
-    return list(CHECKS)
-
-
 def _load_specs(options: Options) -> tuple[LoadedSpec, LoadedSpec | None]:
     try:
         spec = load_spec(options.spec, options.overlays)
@@ -213,9 +236,3 @@ def _preflight(target: Target) -> None:
         raise UsageError(f"cannot reach {target.shown_url}: {type(exc).__name__}: {target.redactor.text(str(exc))}") from None
     if response.status_code in (401, 403):
         raise UsageError(f"the target refused the API key: GET /models answered {response.status_code}")
-
-
-def report_paths(report_dir: str | None) -> list[Path]:
-    if not report_dir:
-        return []
-    return [Path(report_dir) / name for name in ("report.json", "report.md", "report.html", "junit.xml", "run.log")]

@@ -18,8 +18,9 @@ from schemathesis.engine import Status, events, from_schema
 
 from contract_tests.bridge import schemathesis_sessions
 from contract_tests.checks.registry import MUST, SHOULD
-from contract_tests.curl import curl_line
+from contract_tests.curl import KEY_VARIABLE, curl_line
 from contract_tests.profiles import Profile
+from contract_tests.redact import MASK
 from contract_tests.results import CheckResult, Finding, Origin, Outcome
 from contract_tests.target import Target
 from mockserver.spec import LoadedSpec
@@ -51,6 +52,7 @@ class SchemaLayer:
     upstream: LoadedSpec | None  # the spec without overlays: to tell upstream gaps from violations
     profile: Profile
     seed: int
+    checks: list[str] | None = None  # Schemathesis check names to run (all of CHECKS when None)
 
     def config(self) -> schemathesis.Config:
         phases = {name: {"enabled": name in self.profile.phases} for name in ("examples", "coverage", "fuzzing", "stateful")}
@@ -62,7 +64,7 @@ class SchemaLayer:
             "seed": self.seed,
             "generation": {"mode": "all", "max-examples": self.profile.max_examples, "deterministic": True},
             "phases": phases,
-            "checks": {"enabled": True},
+            "checks": {"enabled": False, **{name: {"enabled": True} for name in (self.checks or CHECKS)}},
             "cache": {"enabled": False},
             "max-redirects": 0,
             "request-timeout": 60,
@@ -121,6 +123,8 @@ class SchemaLayer:
             headers = {k: v[0] if isinstance(v, list) else v for k, v in sent.headers.items()}
             request = redact(f"{sent.method} {sent.uri}\n{_text(sent.body)}")
             curl = curl_line(sent.method, sent.uri, headers, sent.body, self.target.redactor)
+        if len(info.steps) > 1:  # a stateful failure: every request it needs, oldest first
+            curl = "\n".join(redact(step.curl).replace(f"Bearer {MASK}", f"Bearer {KEY_VARIABLE}") for step in info.steps)
             if interaction.response is not None:
                 status = interaction.response.status_code
                 content_type = (interaction.response.headers.get("content-type") or [""])[0]

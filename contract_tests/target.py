@@ -28,7 +28,6 @@ from contract_tests.redact import Redactor
 EXCERPT = 65536
 MAX_RETRY_AFTER = 30.0
 RETRIES_ON_429 = 2
-EMBEDDED_URL = "http://embedded-mock.invalid"
 
 
 class ForeignHostRefused(httpx.TransportError):
