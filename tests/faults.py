@@ -11,11 +11,13 @@ import json
 import math
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import anyio
 
-from tests.gateways import ADMIN_KEY, Answer, Call, Handler
+from mockserver.auth import DEFAULT_API_KEY
+from tests.gateways import Answer, Call, Handler
 
 Fault = Callable[[Handler], Handler]
 
@@ -102,7 +104,7 @@ def _embeddings(edit: Callable[[list[dict]], list[dict]]) -> Fault:
 
 
 def _with_admin(call: Call) -> Call:
-    return Call(call.method, call.path, {**call.headers, "authorization": f"Bearer {ADMIN_KEY}"}, call.body)
+    return replace(call, headers={**call.headers, "authorization": f"Bearer {call.admin_key}"})
 
 
 def retry_as_admin(status: int) -> Fault:
@@ -219,16 +221,15 @@ FAULTS: dict[str, Fault] = {
                                                              for i, d in enumerate(data)]),
     "embeddings.finite_values": _embeddings(lambda data: [{**d, "embedding": [math.nan, *d["embedding"][1:]]}
                                                           for d in data]),
-    "embeddings.base64_decodes": on_request(lambda c: Call(c.method, c.path, c.headers,
-                                                           {k: v for k, v in c.body.items() if k != "encoding_format"}
-                                                           if isinstance(c.body, dict) else c.body)),
+    "embeddings.base64_decodes": on_request(lambda c: replace(c, body={
+        k: v for k, v in c.body.items() if k != "encoding_format"}) if isinstance(c.body, dict) else c),
     "models.unique_ids": on_json(path_is("GET", "/models"), lambda c, body: _twice(body)),
     "models.non_negative_prices": on_json(path_is("GET", "/models"), lambda c, body: _negative_price(body)),
     "keys.secret_only_on_create": secrets_in_reads(),
     "keys.created_key_authenticates": late_keys(),
     "keys.deleted_key_rejected": lambda inner: lambda call: (
         Answer.json({"id": call.path.rsplit("/", 1)[-1], "deleted": True}) if call.method == "DELETE" else inner(call)),
-    "keys.expired_key_rejected": on_request(lambda c: Call(c.method, c.path, c.headers, {
+    "keys.expired_key_rejected": on_request(lambda c: replace(c, body={
         k: v for k, v in c.body.items() if k != "expiry"}) if c.method == "POST" and c.path == "/api-keys" else c),
     "keys.limit_enforced": retry_as_admin(402),
     "keys.admin_required": retry_as_admin(403),
@@ -253,10 +254,11 @@ class FaultMiddleware:
     it runs in a worker thread and reaches ``app`` through the event loop.
     """
 
-    def __init__(self, app, fault: Fault, base_path: str = "/v1"):
+    def __init__(self, app, fault: Fault, base_path: str = "/v1", admin_key: str = DEFAULT_API_KEY):
         self.app = app
         self.fault = fault
         self.base_path = base_path
+        self.admin_key = admin_key
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -272,7 +274,7 @@ class FaultMiddleware:
             parsed = json.loads(body) if body else None
         except ValueError:
             parsed = body
-        call = Call(scope["method"], scope["path"].removeprefix(self.base_path), headers, parsed)
+        call = Call(scope["method"], scope["path"].removeprefix(self.base_path), headers, parsed, self.admin_key)
 
         def inner(sent: Call) -> Answer:
             return anyio.from_thread.run(self._forward, scope, sent)
@@ -284,7 +286,7 @@ class FaultMiddleware:
         await send({"type": "http.response.body", "body": answer.body})
 
     async def _forward(self, scope, call: Call) -> Answer:
-        content = json.dumps(call.body).encode() if isinstance(call.body, (dict, list)) else (call.body or b"")
+        content = call.body if isinstance(call.body, bytes) else b"" if call.body is None else json.dumps(call.body).encode()
         headers = [(k.encode(), v.encode()) for k, v in call.headers.items() if k != "content-length"]
         headers.append((b"content-length", str(len(content)).encode()))
         sent = {**scope, "headers": headers, "path": self.base_path + call.path, "method": call.method}

@@ -37,6 +37,7 @@ class Call:
     path: str  # without the base path
     headers: dict[str, str]  # lower-case names
     body: Any = None
+    admin_key: str = ADMIN_KEY  # the wrapped gateway's admin key, for faults that act as admin
 
     @property
     def token(self) -> str | None:
