@@ -64,3 +64,13 @@ def test_missing_management_path_is_reported_as_drift():
 def test_overlay_based_check_is_reported_as_upstream_gap():
     result = run_one("errors.error_shape", FAULTS["errors.error_shape"](ReferenceGateway()))
     assert result.findings[0].origin.value == "upstream-spec gap"
+
+
+def test_docs_describe_every_check():
+    from pathlib import Path
+
+    from contract_tests.schema_layer import CHECKS as SCHEMA_CHECKS
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "conformance-suite.md").read_text()
+    missing = [name for name in CHECKS + [f"schema:{n}" for n in SCHEMA_CHECKS] if f"`{name}`" not in docs]
+    assert not missing
