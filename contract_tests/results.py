@@ -106,11 +106,10 @@ class RunResult:
             counts[r.outcome.value] += 1
         return counts
 
-    def operations(self) -> list[str]:
-        return sorted({r.operation for r in self.results}, key=_operation_order)
-
-    def checks(self) -> list[str]:
-        return sorted({r.check for r in self.results}, key=lambda c: (not c.startswith("schema:"), c))
+    def matrix(self, layer: int) -> tuple[list[str], list[str]]:
+        """The rows (operations) and columns (checks) of one layer's matrix; both empty when it did not run."""
+        items = [r for r in self.results if r.layer == layer]
+        return sorted({r.operation for r in items}, key=_operation_order), sorted({r.check for r in items})
 
     def cell(self, operation: str, check: str) -> CheckResult | None:
         for r in self.results:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from contract_tests.reporting.markdown import summary_lines
-from contract_tests.results import Origin, Outcome, RunResult
+from contract_tests.results import CheckResult, Origin, Outcome, RunResult
 
 STYLE = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
 td,th{border:1px solid #ccc;padding:3px 6px;font-size:12px}th{background:#f4f4f4}.pass{background:#dff5df}
@@ -18,24 +18,18 @@ def render(result: RunResult) -> str:
            f"<style>{STYLE}</style></head><body><h1>Conformance report</h1><ul>"]
     out += [f"<li>{escape(line)}</li>" for line in summary_lines(result)]
     out.append("</ul>")
-    for layer, title in ((1, "Layer 1: Schemathesis"), (2, "Layer 2: semantics")):
-        items = [r for r in result.results if r.layer == layer]
-        if not items:
-            continue
-        checks = sorted({r.check for r in items})
-        operations = sorted({r.operation for r in items}, key=lambda o: (o.partition(" ")[2], o))
-        out.append(f"<h2>{title}</h2><table><tr><th>operation</th>"
-                   + "".join(f"<th>{escape(c)}</th>" for c in checks) + "</tr>")
+    operations, checks = result.matrix(1)
+    if checks:
+        out.append("<h2>Layer 1: Schemathesis</h2><table><tr><th>operation</th>"
+                   + "".join(f"<th>{escape(c.removeprefix('schema:'))}</th>" for c in checks) + "</tr>")
         for op in operations:
-            out.append(f"<tr><th>{escape(op)}</th>")
-            for c in checks:
-                cell = result.cell(op, c)
-                if cell is None:
-                    out.append("<td></td>")
-                else:
-                    title_ = cell.skip_reason or (cell.findings[0].message if cell.findings else cell.reason)
-                    out.append(f"<td class='{cell.outcome.value}' title='{escape(title_)}'>{cell.outcome.value}</td>")
-            out.append("</tr>")
+            out.append(f"<tr><th>{escape(op)}</th>" + "".join(_cell(result.cell(op, c)) for c in checks) + "</tr>")
+        out.append("</table>")
+    operations, checks = result.matrix(2)
+    if checks:
+        out.append("<h2>Layer 2: semantics</h2><table><tr><th>operation</th><th>check</th><th>level</th><th>result</th></tr>")
+        out += [f"<tr><th>{escape(op)}</th><td>{escape(r.check)}</td><td>{r.level}</td>{_cell(r)}</tr>"
+                for op in operations for r in result.results if r.layer == 2 and r.operation == op]
         out.append("</table>")
     if result.failed:
         out.append("<h2>Failures</h2>")
@@ -55,3 +49,10 @@ def render(result: RunResult) -> str:
             f"<li>{escape(r.check)} on {escape(r.operation)}: {escape(r.skip_reason)}</li>" for r in skipped) + "</ul>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
+
+
+def _cell(cell: CheckResult | None) -> str:
+    if cell is None:
+        return "<td></td>"
+    title = cell.skip_reason or (cell.findings[0].message if cell.findings else cell.reason)
+    return f"<td class='{cell.outcome.value}' title='{escape(title, quote=True)}'>{cell.outcome.value}</td>"

@@ -24,17 +24,18 @@ def summary_lines(result: RunResult) -> list[str]:
 def render(result: RunResult) -> str:
     out = ["# Conformance report", ""]
     out += [f"- {line}" for line in summary_lines(result)]
-    for layer, title in ((1, "Layer 1: Schemathesis"), (2, "Layer 2: semantics")):
-        items = [r for r in result.results if r.layer == layer]
-        if not items:
-            continue
-        checks = sorted({r.check for r in items})
-        operations = sorted({r.operation for r in items}, key=lambda o: (o.partition(" ")[2], o))
-        out += ["", f"## {title}", "", "| operation | " + " | ".join(checks) + " |",
-                "|---|" + "---|" * len(checks)]
+    operations, checks = result.matrix(1)
+    if checks:
+        out += ["", "## Layer 1: Schemathesis", "", "| operation | " + " | ".join(c.removeprefix("schema:") for c in checks)
+                + " |", "|---|" + "---|" * len(checks)]
         for op in operations:
             cells = [result.cell(op, c) for c in checks]
             out.append(f"| `{op}` | " + " | ".join(SYMBOL[c.outcome] if c else "" for c in cells) + " |")
+    operations, checks = result.matrix(2)
+    if checks:  # one check per operation, mostly: a list reads better than a sparse matrix
+        out += ["", "## Layer 2: semantics", "", "| operation | check | level | result |", "|---|---|---|---|"]
+        out += [f"| `{r.operation}` | {r.check} | {r.level} | {SYMBOL[r.outcome]} |"
+                for op in operations for r in result.results if r.layer == 2 and r.operation == op]
     failures = result.failed
     if failures:
         out += ["", "## Failures", ""]
