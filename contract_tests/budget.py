@@ -8,6 +8,8 @@ run stops and reports what it got so far.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 
@@ -22,13 +24,14 @@ class Budget:
     requests: int = 0
     spend: float = 0.0
     stopped: str | None = None
+    reserved: int = 0  # requests held back for later work (Layer 2) while earlier work runs
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def take_request(self) -> None:
         """Count one request, or raise :class:`BudgetExhausted` when none is left."""
         with self._lock:
-            if self.max_requests is not None and self.requests >= self.max_requests:
-                self.stopped = f"request budget reached ({self.max_requests} requests)"
+            if self.max_requests is not None and self.requests >= self.max_requests - self.reserved:
+                self.stopped = f"request budget reached ({self.max_requests - self.reserved} requests)"
                 raise BudgetExhausted(self.stopped)
             if self.max_spend is not None and self.spend >= self.max_spend:
                 self.stopped = f"spend budget reached (${self.spend:.6f} of ${self.max_spend:.6f})"
@@ -42,3 +45,20 @@ class Budget:
     @property
     def exhausted(self) -> bool:
         return self.stopped is not None
+
+    @contextmanager
+    def holding_back(self, share: float) -> Iterator[None]:
+        """Run a block on ``1 - share`` of the requests left, so the work after it still gets ``share``.
+
+        When the block stops at its part, the run goes on: only the block's part was spent.
+        """
+        if self.max_requests is None:
+            yield
+            return
+        self.reserved = int((self.max_requests - self.requests) * share)
+        try:
+            yield
+        finally:
+            held, self.reserved = self.reserved, 0
+            if held and self.stopped and self.stopped.startswith("request budget") and self.requests < self.max_requests:
+                self.stopped = None

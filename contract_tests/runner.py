@@ -26,6 +26,7 @@ from mockserver.auth import DEFAULT_API_KEY
 from mockserver.spec import LoadedSpec, SpecError, default_spec_path, load_spec
 
 DEFAULT_REPORT_DIR = "contract-test-reports"
+LAYER2_SHARE = 0.5  # of a request budget, kept for the semantic checks while Schemathesis runs
 EMBEDDED_KEY = DEFAULT_API_KEY  # so a failure's curl line reproduces on `mockserver serve`
 
 
@@ -105,8 +106,12 @@ def run(options: Options) -> RunResult:
         schema_checks = [name for name in SCHEMA_CHECKS if selected(PREFIX + name, options)]
         if schema_checks:
             layer = session.schema_layer(schema_checks)
-            for item in layer.run(on_event=lambda line: say(f"layer 1: {line} ({target.budget.requests} requests)")):
-                result.add(item)
+            with target.budget.holding_back(LAYER2_SHARE):
+                for item in layer.run(on_event=lambda line: say(f"layer 1: {line} ({target.budget.requests} requests)")):
+                    result.add(item)
+                if target.budget.stopped:
+                    result.notes.append(f"Layer 1 stopped at its part of the request budget ({target.budget.requests} "
+                                        "requests); the rest was kept for Layer 2")
         ctx = session.context()
         try:
             for check in all_checks():

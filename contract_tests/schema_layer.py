@@ -85,11 +85,20 @@ class SchemaLayer:
                     yield from self.results(event)
                     if on_event is not None and event.label:
                         on_event(f"{event.phase.value} {event.label}")
+                elif isinstance(event, events.NonFatalError) and not self.target.budget.exhausted:
+                    yield self.error_result(event)
                 elif isinstance(event, events.FatalError):
                     raise RuntimeError(f"Schemathesis could not run: {event.exception}") from event.exception
                 if self.target.budget.exhausted:
                     stream.stop()
                     break
+
+    def error_result(self, event: events.NonFatalError) -> CheckResult:
+        """A request that got no answer at all (connection reset, timeout): the target failed to serve it."""
+        level, reason = CHECKS["not_a_server_error"]
+        message = self.target.redactor.text(f"no answer: {type(event.value).__name__}: {event.value}")
+        return CheckResult(check=PREFIX + "not_a_server_error", operation=event.label, layer=1, level=level,
+                           outcome=Outcome.FAIL, reason=reason, source=SOURCE, findings=[Finding(message=message[:500])])
 
     def results(self, event: events.ScenarioFinished) -> Iterator[CheckResult]:
         recorder = event.recorder

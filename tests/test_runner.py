@@ -215,3 +215,11 @@ def test_schema_check_fails_on_the_mock_with_one_fault(check, monkeypatch):
     # Schemathesis sends undocumented methods only while its unsupported_method check is on.
     result = run(Options(app=app, include=(check, "schema:unsupported_method"), report_dir=None))
     assert check in {r.check for r in result.failed}
+
+
+def test_schemathesis_leaves_part_of_the_request_budget_to_layer_2():
+    result = run(Options(base_url=LIVE_URL, api_key=ADMIN_KEY, transport=mock_transport(ReferenceGateway()),
+                         max_requests=60, report_dir=None))
+    assert result.requests <= 60
+    assert any("Layer 1 stopped at its part" in note for note in result.notes)
+    assert any(r.layer == 2 and r.outcome is Outcome.PASS for r in result.results)

@@ -9,7 +9,9 @@ SYMBOL = {Outcome.PASS: "pass", Outcome.FAIL: "**FAIL**", Outcome.SKIP: "skip"}
 
 def summary_lines(result: RunResult) -> list[str]:
     counts = result.counts()
-    verdict = "conforms" if result.exit_code == 0 else "does NOT conform"
+    verdict = "does NOT conform" if result.exit_code else "conforms"
+    if result.stopped and not result.exit_code:
+        verdict = "showed no MUST failure before the run stopped early (incomplete)"
     lines = [
         f"Target {result.target} {verdict} (profile {result.profile}, seed {result.seed}).",
         f"{counts['pass']} passed, {counts['fail']} failed ({len(result.must_failures)} MUST), {counts['skip']} skipped; "
