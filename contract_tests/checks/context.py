@@ -81,6 +81,13 @@ class CheckContext:
             return DEFAULT_CHAT_MODEL
         return min(candidates, key=_price)["id"]
 
+    def paid_chat_model(self) -> str:
+        """The cheapest chat model that costs something (a free model cannot spend a limit)."""
+        candidates = [m for m in self.models() if m.get("type") == "chat" and 0 < _price(m) < 1e9]
+        if not candidates:
+            raise CheckSkipped("GET /models lists no priced chat model")
+        return min(candidates, key=_price)["id"]
+
     def embedding_model(self) -> str:
         candidates = [m for m in self.models() if m.get("type") == "embedding"]
         if not candidates:

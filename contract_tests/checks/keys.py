@@ -58,6 +58,7 @@ def expired_key_rejected(ctx: CheckContext) -> None:
        source="Requesty docs: spend limits per key; overlay: 402 PaymentRequired",
        reason="A changed limit is visible on the key and enforced: once spent, inference gets 402 key_limit_exceeded.")
 def limit_enforced(ctx: CheckContext) -> None:
+    model = ctx.paid_chat_model()
     created = ctx.create_key()
     secret = ctx.secret(created)
     tiny = 1e-9
@@ -68,7 +69,7 @@ def limit_enforced(ctx: CheckContext) -> None:
     expect(shown.get("limit") == tiny, f"GET {path}: limit {shown.get('limit')}, documented the new limit {tiny}")
     statuses = []
     for _ in range(2):
-        response = ctx.chat(key=secret)
+        response = ctx.chat(key=secret, model=model)
         statuses.append(response.status_code)
         if response.status_code == 402:
             code = ((response.json() or {}).get("error") or {}).get("code") if _is_json(response) else None
