@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -259,6 +260,8 @@ class FaultMiddleware:
         self.fault = fault
         self.base_path = base_path
         self.admin_key = admin_key
+        self._local = threading.local()  # the ASGI scope of the request the fault is handling
+        self._handler = fault(lambda sent: anyio.from_thread.run(self._forward, self._local.scope, sent))
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -276,10 +279,11 @@ class FaultMiddleware:
             parsed = body
         call = Call(scope["method"], scope["path"].removeprefix(self.base_path), headers, parsed, self.admin_key)
 
-        def inner(sent: Call) -> Answer:
-            return anyio.from_thread.run(self._forward, scope, sent)
+        def handle(call: Call) -> Answer:  # one wrapped handler for all requests: faults may keep state
+            self._local.scope = scope
+            return self._handler(call)
 
-        answer = await anyio.to_thread.run_sync(self.fault(inner), call)
+        answer = await anyio.to_thread.run_sync(handle, call)
         await send({"type": "http.response.start", "status": answer.status,
                     "headers": [(k.encode(), v.encode()) for k, v in answer.headers.items() if k != "content-length"]
                     + [(b"content-length", str(len(answer.body)).encode())]})
