@@ -11,7 +11,6 @@ from contract_tests.checks.registry import (
     CheckSkipped,
     all_checks,
     check,
-    select,
 )
 
-__all__ = ["MUST", "REGISTRY", "SHOULD", "Check", "CheckFailed", "CheckSkipped", "all_checks", "check", "select"]
+__all__ = ["MUST", "REGISTRY", "SHOULD", "Check", "CheckFailed", "CheckSkipped", "all_checks", "check"]

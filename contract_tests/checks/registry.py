@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -52,14 +51,6 @@ def check(name: str, *, operation: str, level: str, reason: str, source: str, ba
         return func
 
     return register
-
-
-def select(include: Iterable[str] = (), exclude: Iterable[str] = ()) -> list[Check]:
-    """Checks whose name matches an ``include`` pattern (all when none) and no ``exclude`` pattern."""
-    include, exclude = list(include), list(exclude)
-    return [c for c in all_checks()
-            if (not include or any(fnmatchcase(c.name, p) for p in include))
-            and not any(fnmatchcase(c.name, p) for p in exclude)]
 
 
 def all_checks() -> list[Check]:
