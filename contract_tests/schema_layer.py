@@ -18,7 +18,7 @@ from schemathesis.engine import Status, events, from_schema
 
 from contract_tests.bridge import schemathesis_sessions
 from contract_tests.checks.registry import MUST, SHOULD
-from contract_tests.curl import KEY_VARIABLE, curl_line
+from contract_tests.curl import EMBEDDED_ORIGIN, KEY_VARIABLE, SERVED_ORIGIN, curl_line
 from contract_tests.profiles import Profile
 from contract_tests.redact import MASK
 from contract_tests.results import CheckResult, Finding, Origin, Outcome
@@ -133,7 +133,7 @@ class SchemaLayer:
             request = redact(f"{sent.method} {sent.uri}\n{_text(sent.body)}")
             curl = curl_line(sent.method, sent.uri, headers, sent.body, self.target.redactor)
         if len(info.steps) > 1:  # a stateful failure: every request it needs, oldest first
-            curl = "\n".join(redact(step.curl).replace(f"Bearer {MASK}", f"Bearer {KEY_VARIABLE}") for step in info.steps)
+            curl = "\n".join(_step_curl(redact(step.curl)) for step in info.steps)
             if interaction.response is not None:
                 status = interaction.response.status_code
                 content_type = (interaction.response.headers.get("content-type") or [""])[0]
@@ -180,3 +180,10 @@ def _text(payload: bytes | None) -> str:
     if not payload:
         return ""
     return payload.decode("utf-8", "replace")
+
+
+def _step_curl(curl: str) -> str:
+    """Schemathesis' curl line for one step, with the key variable and an address that reproduces it."""
+    for masked in ("'Authorization: [Filtered]'", f"'Authorization: Bearer {MASK}'"):
+        curl = curl.replace(masked, f'"Authorization: Bearer {KEY_VARIABLE}"')
+    return curl.replace(EMBEDDED_ORIGIN, SERVED_ORIGIN)

@@ -45,7 +45,9 @@ def render(result: RunResult) -> str:
             out += [f"### {item.check} on `{item.operation}` ({item.level})", "", f"Why it matters: {item.reason}",
                     f"Source: {item.source}", ""]
             for finding in item.findings:
-                out += [f"- **{finding.message}**", f"  - {finding.origin.value}"
+                first, _, rest = finding.message.partition("\n")
+                out += [f"- **{first.strip()}**", *[f"  {line}" for line in rest.strip().splitlines()],
+                        f"  - {finding.origin.value}"
                         + (f": {finding.origin_note}" if finding.origin_note else "")]
                 if finding.request:
                     out += ["", "  Request:", "", "  ```", *["  " + line for line in finding.request.splitlines()[:20]],
@@ -54,7 +56,7 @@ def render(result: RunResult) -> str:
                     out += ["", "  Response (excerpt):", "", "  ```",
                             *["  " + line for line in finding.response.splitlines()[:20]], "  ```"]
                 if finding.curl:
-                    out += ["", "  Reproduce:", "", "  ```sh", f"  {finding.curl}", "  ```"]
+                    out += ["", "  Reproduce:", "", "  ```sh", *[f"  {line}" for line in finding.curl.splitlines()], "  ```"]
                 out.append("")
     skipped = [r for r in result.results if r.outcome is Outcome.SKIP]
     if skipped:
