@@ -61,11 +61,12 @@ class CheckResult:
         if rank[other.outcome] > rank[self.outcome]:
             self.outcome = other.outcome
             self.skip_reason = other.skip_reason
-        seen = {f.message for f in self.findings}
         for finding in other.findings:
-            if len(self.findings) < MAX_FINDINGS and finding.message not in seen:
+            same = next((i for i, f in enumerate(self.findings) if f.message == finding.message), None)
+            if same is None and len(self.findings) < MAX_FINDINGS:
                 self.findings.append(finding)
-                seen.add(finding.message)
+            elif same is not None and not self.findings[same].response and finding.response:
+                self.findings[same] = finding  # the same failure, now with the exchange that shows it
 
 
 @dataclass

@@ -123,7 +123,8 @@ class SchemaLayer:
     def finding(self, name: str, info, recorder, case_id: str, label: str) -> Finding:
         redact = self.target.redactor.text
         failure = info.failure
-        interaction = recorder.interactions.get(case_id)
+        ids = [failure.case_id, case_id, *(step.case_id for step in reversed(info.steps))]
+        interaction = next((recorder.interactions[i] for i in ids if i in recorder.interactions), None)
         request = response = curl = ""
         status, content_type, body_text, request_body = None, "", "", None
         if interaction is not None:
@@ -132,13 +133,14 @@ class SchemaLayer:
             headers = {k: v[0] if isinstance(v, list) else v for k, v in sent.headers.items()}
             request = redact(f"{sent.method} {sent.uri}\n{_text(sent.body)}")
             curl = curl_line(sent.method, sent.uri, headers, sent.body, self.target.redactor)
-        if len(info.steps) > 1:  # a stateful failure: every request it needs, oldest first
-            curl = "\n".join(_step_curl(redact(step.curl)) for step in info.steps)
             if interaction.response is not None:
                 status = interaction.response.status_code
-                content_type = (interaction.response.headers.get("content-type") or [""])[0]
+                headers = {k.lower(): v for k, v in interaction.response.headers.items()}
+                content_type = (headers.get("content-type") or [""])[0]
                 body_text = _text(interaction.response.content)
                 response = redact(f"{status} {content_type}\n{body_text[:1000]}")
+        if len(info.steps) > 1:  # a stateful failure: every request it needs, oldest first
+            curl = "\n".join(_step_curl(redact(step.curl)) for step in info.steps)
         origin, note = self.classify(name, label, request_body, status, content_type, body_text)
         return Finding(message=redact(f"{failure.title}: {failure.message}".strip()), request=request,
                        response=response, curl=curl, origin=origin, origin_note=note)

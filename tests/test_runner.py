@@ -223,3 +223,24 @@ def test_schemathesis_leaves_part_of_the_request_budget_to_layer_2():
     assert result.requests <= 60
     assert any("Layer 1 stopped at its part" in note for note in result.notes)
     assert any(r.layer == 2 and r.outcome is Outcome.PASS for r in result.results)
+
+
+def test_overlay_only_schema_finding_is_an_upstream_gap(monkeypatch):
+    monkeypatch.setitem(PROFILES, "quick", replace(PROFILES["quick"], max_examples=2))
+    app = FaultMiddleware(create_app(MockConfig()), FAULTS["models.non_negative_prices"])
+    result = run(Options(app=app, include=("schema:response_schema_conformance",), report_dir=None))
+    finding = result.cell("GET /models", "schema:response_schema_conformance").findings[0]
+    assert finding.origin.value == "upstream-spec gap" and "overlay" in finding.origin_note
+
+
+def test_drift_in_the_management_api_is_reported_not_a_crash(tmp_path):
+    def no_keys_api(inner):
+        from tests.gateways import error
+
+        return lambda call: error(404, "Not Found", "unknown_path") if call.path.startswith("/api-keys") else inner(call)
+
+    result = run(Options(base_url=LIVE_URL, api_key=ADMIN_KEY, transport=mock_transport(no_keys_api(ReferenceGateway())),
+                         allow_writes=True, report_dir=str(tmp_path), exclude=("schema:*",)))
+    messages = [f.message for r in result.failed for f in r.findings]
+    assert "documented operation missing on target: POST /api-keys answered 404" in messages
+    assert "documented operation missing on target" in (tmp_path / "report.md").read_text()
