@@ -96,7 +96,8 @@ class ReferenceGateway:
                         ("PATCH", 3, "limit"): self.set_limit}
             func = handlers.get((call.method, len(parts), *parts[2:]))
             if func is None:
-                return error(405, "method not allowed")  # no Allow header: the key paths are not fuzzed here
+                allowed = {2: "DELETE, GET", 3: "PATCH" if parts[2:] == ["limit"] else "GET"}[len(parts)]
+                return Answer.json(error(405, "method not allowed").parsed(), 405, allow=allowed)
             if principal["id"] != "admin":
                 return error(403, "management needs the admin key", "permission_denied", "permission_error")
             if key is None:
