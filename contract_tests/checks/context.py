@@ -76,20 +76,20 @@ class CheckContext:
         return next((m for m in self.models() if m.get("id") == model_id), None)
 
     def chat_model(self) -> str:
-        candidates = [m for m in self.models() if m.get("type") == "chat"]
+        candidates = [m for m in self.models() if kind(m) == "chat"]
         if not candidates:
             return DEFAULT_CHAT_MODEL
         return min(candidates, key=_price)["id"]
 
     def paid_chat_model(self) -> str:
         """The cheapest chat model that costs something (a free model cannot spend a limit)."""
-        candidates = [m for m in self.models() if m.get("type") == "chat" and 0 < _price(m) < 1e9]
+        candidates = [m for m in self.models() if kind(m) == "chat" and 0 < _price(m) < 1e9]
         if not candidates:
             raise CheckSkipped("GET /models lists no priced chat model")
         return min(candidates, key=_price)["id"]
 
     def embedding_model(self) -> str:
-        candidates = [m for m in self.models() if m.get("type") == "embedding"]
+        candidates = [m for m in self.models() if kind(m) == "embedding"]
         if not candidates:
             raise CheckSkipped("GET /models lists no model of type embedding")
         return min(candidates, key=_price)["id"]
@@ -165,6 +165,15 @@ class CheckContext:
             except Exception:  # noqa: BLE001  (cleanup never hides the run's results)
                 pass
         self.created_keys.clear()
+
+
+def kind(model: dict) -> str:
+    """``type`` as the overlay documents it; a catalog without it (the live router's) is read by the id."""
+    if model.get("type") in ("chat", "embedding"):
+        return model["type"]
+    if "type" in model:
+        return str(model["type"])
+    return "embedding" if "embed" in str(model.get("id", "")).lower() else "chat"
 
 
 def _price(model: dict) -> float:
