@@ -1,10 +1,64 @@
-"""``contract-tests``: the conformance suite's command line."""
+"""``contract-tests``: the conformance suite's command line, thin over :func:`contract_tests.runner.run`."""
 
 from __future__ import annotations
 
 import click
 
+from contract_tests.profiles import PROFILES
+from contract_tests.reporting.markdown import summary_lines
+from contract_tests.runner import DEFAULT_REPORT_DIR, Options, UsageError, run
+
+
+def _patterns(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(p.strip() for value in values for p in value.split(",") if p.strip())
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Conformance tests for Requesty-compatible LLM gateways."""
+
+
+@main.command("run")
+@click.option("--base-url", help="The gateway's base URL, e.g. https://router.requesty.ai/v1. "
+              "Default: the embedded mock, in-process.")
+@click.option("--api-key", envvar="REQUESTY_API_KEY", help="The admin API key [env: REQUESTY_API_KEY].")
+@click.option("--spec", "spec", type=click.Path(dir_okay=False), help="Another OpenAPI file (default: bundled).")
+@click.option("--overlay", "overlays", multiple=True, type=click.Path(dir_okay=False),
+              help="Overlay to apply (repeatable; default: the bundled overlay with the bundled spec).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for generated requests.")
+@click.option("--profile", type=click.Choice(sorted(PROFILES)),
+              help="quick (default on loopback), full, or live (default elsewhere).")
+@click.option("--report-dir", default=DEFAULT_REPORT_DIR, show_default=True,
+              help="Where to write report.json/.md/.html, junit.xml and run.log.")
+@click.option("--junit", type=click.Path(dir_okay=False), help="Also write JUnit XML here.")
+@click.option("--max-requests", type=click.IntRange(min=1), help="Stop after this many requests.")
+@click.option("--max-spend", type=click.FloatRange(min=0), help="Stop once the target reports this much USD spent.")
+@click.option("--allow-writes", is_flag=True, help="Create and delete API keys on a non-loopback target.")
+@click.option("--include", multiple=True, help="Only checks matching these names or globs (comma-separated).")
+@click.option("--exclude", multiple=True, help="Leave out checks matching these names or globs (comma-separated).")
+def run_command(base_url, api_key, spec, overlays, seed, profile, report_dir, junit, max_requests, max_spend,
+                allow_writes, include, exclude) -> None:
+    """Run the suite against a gateway (or the embedded mock) and write the reports."""
+    from contract_tests.progress import Progress
+
+    progress = Progress() if Progress.wanted() else None
+    options = Options(base_url=base_url, api_key=api_key, spec=spec, overlays=list(overlays) or None, seed=seed,
+                      profile=profile, report_dir=report_dir, junit=junit, max_requests=max_requests,
+                      max_spend=max_spend, allow_writes=allow_writes, include=_patterns(include),
+                      exclude=_patterns(exclude), progress=progress)
+    try:
+        result = run(options)
+    except UsageError as exc:
+        click.echo(f"contract-tests: error: {exc}", err=True)
+        raise SystemExit(2) from None
+    finally:
+        if progress is not None:
+            progress.close()
+    for line in summary_lines(result):
+        click.echo(line)
+    for item in result.failed:
+        first = item.findings[0].message.splitlines()[0] if item.findings else ""
+        click.echo(f"  {item.level:6} {item.check} on {item.operation}: {first[:160]}")
+    if report_dir:
+        click.echo(f"Reports in {report_dir}/")
+    raise SystemExit(result.exit_code)

@@ -1,0 +1,89 @@
+"""Errors in the OpenAI shape, authentication on every operation, and documented operations present."""
+
+from __future__ import annotations
+
+import re
+
+from contract_tests.checks.context import CheckContext
+from contract_tests.checks.registry import MUST, CheckFailed, check, expect
+
+PROBE_ID = "contract-tests-probe"
+
+
+def error_problem(status: int, text: str) -> str | None:
+    """Why ``text`` is not an OpenAI error body, or None when it is one."""
+    import json
+
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return f"{status}: body is not JSON: {text[:80]!r}"
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return f"{status}: no error object in {text[:120]!r}"
+    if not isinstance(error.get("message"), str) or not isinstance(error.get("type"), str):
+        return f"{status}: error lacks message or type: {str(error)[:120]}"
+    return None
+
+
+@check("errors.error_shape", operation="*", level=MUST, basis="overlay",
+       source="overlay: components.schemas.Error; OpenAI error format the SDKs parse",
+       reason="Every 4xx and 5xx is {'error': {'message', 'type', 'param', 'code'}}: the SDKs raise typed errors from it.")
+def error_shape(ctx: CheckContext) -> None:
+    ctx.request("GET", "/models", auth=False)
+    ctx.request("GET", "/models", key="contract-tests-not-a-key")
+    ctx.request("POST", "/chat/completions", json={"messages": "not a list"})
+    problems = []
+    for exchange in ctx.target.transport.log:
+        if exchange.status is not None and exchange.status >= 400:
+            problem = error_problem(exchange.status, exchange.response_body)
+            if problem:
+                problems.append(f"{exchange.method} {exchange.url}: {problem}")
+    expect(not problems, f"{len(problems)} error answer(s) not in the error shape; first: {problems[0] if problems else ''}")
+
+
+def _probe(ctx: CheckContext, operation) -> tuple[str, str, object]:
+    path = re.sub(r"{[^}]+}", PROBE_ID, operation.path)
+    body: object = None
+    if operation.body is not None:
+        body = {"/chat/completions": ctx.chat_body(max_tokens=1),
+                "/embeddings": {"model": "any", "input": "probe"}}.get(operation.path, {})
+    return operation.method, path, body
+
+
+@check("errors.auth_required", operation="*", level=MUST, source="upstream spec: security bearerAuth on every operation",
+       reason="Every operation refuses a request without a key with 401.")
+def auth_required(ctx: CheckContext) -> None:
+    accepted = []
+    for operation in ctx.spec.operations:
+        if not operation.needs_auth or (operation.method != "GET" and not ctx.allow_writes
+                                        and operation.path not in ("/chat/completions", "/embeddings")):
+            continue
+        method, path, body = _probe(ctx, operation)
+        response = ctx.request(method, path, auth=False, json=body)
+        if response.status_code != 401:
+            accepted.append(f"{method} {operation.path} -> {response.status_code}")
+    expect(not accepted, f"without a key, documented 401, received: {', '.join(accepted)}")
+
+
+@check("spec.operations_present", operation="*", level=MUST, source="upstream spec paths",
+       reason="Every documented read operation exists on the target; a 404 or 405 there is drift from the spec.")
+def operations_present(ctx: CheckContext) -> None:
+    missing = []
+    for operation in ctx.spec.operations:
+        if operation.method != "GET":
+            continue
+        path = re.sub(r"{[^}]+}", PROBE_ID, operation.path)
+        response = ctx.request("GET", path)
+        templated = "{" in operation.path
+        if response.status_code == 405 or (response.status_code == 404 and not templated):
+            missing.append(f"GET {operation.path} -> {response.status_code}")
+        elif response.status_code == 404 and templated and not _resource_404(response.text):
+            missing.append(f"GET {operation.path} -> 404 (not about the resource)")
+    if missing:
+        raise CheckFailed("documented operation missing on target: " + ", ".join(missing))
+
+
+def _resource_404(text: str) -> bool:
+    """A 404 for an unknown resource says so in the error shape; an unknown path usually does not."""
+    return error_problem(404, text) is None and "unknown_path" not in text

@@ -1,0 +1,73 @@
+"""Token usage and cost on a chat completion."""
+
+from __future__ import annotations
+
+import math
+
+from contract_tests.checks.context import CheckContext, number, usage_of
+from contract_tests.checks.registry import MUST, CheckFailed, CheckSkipped, check, expect
+
+OP = "POST /chat/completions"
+REQUESTY_COST = "Requesty docs: usage.cost on every response (changelog: cost tracking)"
+PER_MILLION = 1_000_000
+
+
+def _usage(ctx: CheckContext) -> dict:
+    return usage_of(ctx.chat_json(), "POST /chat/completions")
+
+
+@check("usage.total_is_sum", operation=OP, level=MUST, source="OpenAI usage object; upstream spec Usage",
+       reason="total_tokens = prompt_tokens + completion_tokens: clients bill and budget on it.")
+def total_is_sum(ctx: CheckContext) -> None:
+    usage = _usage(ctx)
+    parts = [usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")]
+    expect(all(number(p) for p in parts), f"usage: received {usage}, documented three token counts")
+    prompt, completion, total = parts
+    expect(total == prompt + completion, f"usage: total_tokens {total} != prompt_tokens {prompt} + "
+                                         f"completion_tokens {completion}")
+
+
+@check("usage.cost_present", operation=OP, level=MUST, source=REQUESTY_COST,
+       reason="Requesty reports the USD cost of each request; it is never negative.")
+def cost_present(ctx: CheckContext) -> None:
+    usage = _usage(ctx)
+    cost = usage.get("cost")
+    expect(number(cost), f"usage: received {usage}, documented a numeric usage.cost")
+    expect(cost >= 0 and math.isfinite(cost), f"usage.cost: received {cost}, documented a non-negative amount")
+
+
+@check("usage.cost_matches_prices", operation=OP, level=MUST,
+       source="upstream spec Model.input_price/output_price (USD per million tokens); " + REQUESTY_COST,
+       reason="cost = prompt_tokens x input_price / 1e6 + completion_tokens x output_price / 1e6 for the model "
+              "/models lists.")
+def cost_matches_prices(ctx: CheckContext) -> None:
+    body = ctx.chat_json()
+    usage = usage_of(body, "POST /chat/completions")
+    model = ctx.model(ctx.chat_body()["model"]) or ctx.model(str(body.get("model")))
+    if model is None or not (number(model.get("input_price")) and number(model.get("output_price"))):
+        raise CheckSkipped("the model used is not listed in /models with prices")
+    prompt, completion, cost = usage.get("prompt_tokens"), usage.get("completion_tokens"), usage.get("cost")
+    if not (number(prompt) and number(completion) and number(cost)):
+        raise CheckFailed(f"usage: received {usage}, documented token counts and cost")
+    expected = (prompt * model["input_price"] + completion * model["output_price"]) / PER_MILLION
+    if math.isclose(cost, expected, rel_tol=1e-6, abs_tol=1e-12):
+        return
+    per_token = prompt * model["input_price"] + completion * model["output_price"]
+    hint = " (it matches the prices read per token: /models prices are per token, documented per million)" \
+        if math.isclose(cost, per_token, rel_tol=1e-6) else ""
+    raise CheckFailed(f"usage.cost: received {cost}, documented {expected:.12g} from {model['id']} prices "
+                      f"{model['input_price']}/{model['output_price']} per million tokens{hint}")
+
+
+@check("usage.max_tokens_honoured", operation=OP, level=MUST, source="OpenAI chat API: max_tokens",
+       reason="A completion never has more tokens than max_tokens asked for; at the cap it ends with 'length'.")
+def max_tokens_honoured(ctx: CheckContext) -> None:
+    cap = 3
+    body = ctx.chat_json(max_tokens=cap)
+    usage = usage_of(body, "POST /chat/completions (max_tokens 3)")
+    completion = usage.get("completion_tokens")
+    expect(number(completion) and completion <= cap,
+           f"usage.completion_tokens: received {completion}, documented at most max_tokens={cap}")
+    reason = ((body.get("choices") or [{}])[0] or {}).get("finish_reason")
+    if completion == cap:
+        expect(reason in ("length", "stop"), f"finish_reason at the cap: received {reason!r}, documented 'length'")

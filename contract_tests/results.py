@@ -1,0 +1,130 @@
+"""One result model: every layer emits observations, every report reads a :class:`RunResult`.
+
+A result is one cell of the operation x check matrix: pass, fail or skip. A
+failure carries findings, each saying what was received and what was
+documented, the request, a response excerpt, a curl line, and whether it is a
+violation by the target or a gap of the upstream spec (a finding that holds
+only because of an addition in the project's overlay).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    SKIP = "skip"
+
+
+class Origin(StrEnum):
+    TARGET = "target violation"
+    SPEC_GAP = "upstream-spec gap"
+
+
+MAX_FINDINGS = 3
+
+
+@dataclass
+class Finding:
+    message: str
+    request: str = ""
+    response: str = ""
+    curl: str = ""
+    origin: Origin = Origin.TARGET
+    origin_note: str = ""
+
+
+@dataclass
+class CheckResult:
+    check: str
+    operation: str
+    layer: int
+    level: str  # MUST or SHOULD
+    outcome: Outcome
+    reason: str = ""
+    source: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    skip_reason: str = ""
+    observations: int = 1
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.operation, self.check
+
+    def merge(self, other: CheckResult) -> None:
+        """Fold another observation of the same cell in: a failure wins over a pass, a pass over a skip."""
+        self.observations += other.observations
+        rank = {Outcome.SKIP: 0, Outcome.PASS: 1, Outcome.FAIL: 2}
+        if rank[other.outcome] > rank[self.outcome]:
+            self.outcome = other.outcome
+            self.skip_reason = other.skip_reason
+        for finding in other.findings:
+            same = next((i for i, f in enumerate(self.findings) if f.message == finding.message), None)
+            if same is None and len(self.findings) < MAX_FINDINGS:
+                self.findings.append(finding)
+            elif same is not None and not self.findings[same].response and finding.response:
+                self.findings[same] = finding  # the same failure, now with the exchange that shows it
+
+
+@dataclass
+class RunResult:
+    target: str
+    profile: str
+    seed: int
+    started: str
+    duration: float = 0.0
+    results: list[CheckResult] = field(default_factory=list)
+    requests: int = 0
+    spend: float = 0.0
+    stopped: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, result: CheckResult) -> None:
+        for existing in self.results:
+            if existing.key == result.key:
+                existing.merge(result)
+                return
+        self.results.append(result)
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [r for r in self.results if r.outcome is Outcome.FAIL]
+
+    @property
+    def must_failures(self) -> list[CheckResult]:
+        return [r for r in self.failed if r.level == "MUST"]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.must_failures else 0
+
+    def counts(self) -> dict[str, int]:
+        counts = {o.value: 0 for o in Outcome}
+        for r in self.results:
+            counts[r.outcome.value] += 1
+        return counts
+
+    def matrix(self, layer: int) -> tuple[list[str], list[str]]:
+        """The rows (operations) and columns (checks) of one layer's matrix; both empty when it did not run."""
+        items = [r for r in self.results if r.layer == layer]
+        return sorted({r.operation for r in items}, key=_operation_order), sorted({r.check for r in items})
+
+    def cell(self, operation: str, check: str) -> CheckResult | None:
+        for r in self.results:
+            if r.operation == operation and r.check == check:
+                return r
+        return None
+
+    def as_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["counts"] = self.counts()
+        data["exit_code"] = self.exit_code
+        return data
+
+
+def _operation_order(label: str) -> tuple[str, str]:
+    method, _, path = label.partition(" ")
+    return path, method

@@ -1,0 +1,191 @@
+"""Layer 1: Schemathesis over every operation of the overlaid spec.
+
+Its engine runs the examples, coverage, fuzzing and stateful phases with its
+built-in checks; every request goes through the target's guarded client (see
+:mod:`contract_tests.bridge`). Each finished scenario becomes results of the
+operation x check matrix; a failure that only holds because of an overlay
+addition is marked as an upstream-spec gap.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import schemathesis
+from schemathesis.engine import Status, events, from_schema
+
+from contract_tests.bridge import schemathesis_sessions
+from contract_tests.checks.registry import MUST, SHOULD
+from contract_tests.curl import EMBEDDED_ORIGIN, KEY_VARIABLE, SERVED_ORIGIN, curl_line
+from contract_tests.profiles import Profile
+from contract_tests.redact import MASK
+from contract_tests.results import CheckResult, Finding, Origin, Outcome
+from contract_tests.target import Target
+from mockserver.spec import LoadedSpec
+
+PREFIX = "schema:"
+# Schemathesis' checks: level and reason as this suite reads them.
+CHECKS: dict[str, tuple[str, str]] = {
+    "not_a_server_error": (MUST, "No request, valid or not, makes the gateway fail with a 5xx."),
+    "status_code_conformance": (MUST, "Every status code answered is documented for the operation."),
+    "content_type_conformance": (MUST, "Every answer has a documented content type."),
+    "response_headers_conformance": (SHOULD, "Documented response headers are present and valid."),
+    "response_schema_conformance": (MUST, "Every body matches the documented schema (each SSE event too)."),
+    "negative_data_rejection": (MUST, "Requests that break the documented schema get a 4xx."),
+    "positive_data_acceptance": (MUST, "Requests that follow the documented schema are accepted."),
+    "missing_required_header": (SHOULD, "A request without a required header is refused."),
+    "ignored_auth": (MUST, "Operations that require a key refuse requests without or with a wrong key."),
+    "use_after_free": (MUST, "A deleted resource is gone: later calls on it get 404."),
+    "ensure_resource_availability": (MUST, "A created resource can be read at once."),
+    "unsupported_method": (SHOULD, "A method the path does not document gets 405."),
+    "allow_header_conformance": (SHOULD, "A 405 lists the allowed methods in Allow."),
+}
+SOURCE = "Schemathesis 4 built-in check over the overlaid spec"
+
+
+@dataclass
+class SchemaLayer:
+    target: Target
+    spec: LoadedSpec
+    upstream: LoadedSpec | None  # the spec without overlays: to tell upstream gaps from violations
+    profile: Profile
+    seed: int
+    checks: list[str] | None = None  # Schemathesis check names to run (all of CHECKS when None)
+
+    def config(self) -> schemathesis.Config:
+        phases = {name: {"enabled": name in self.profile.phases} for name in ("examples", "coverage", "fuzzing", "stateful")}
+        if "stateful" in self.profile.phases:
+            phases["stateful"]["max-steps"] = self.profile.stateful_steps
+        return schemathesis.Config.from_dict({
+            "base-url": self.target.base_url,
+            "headers": self.target.auth_headers(),
+            "seed": self.seed,
+            "generation": {"mode": "all", "max-examples": self.profile.max_examples, "deterministic": True},
+            "phases": phases,
+            "checks": {"enabled": False, **{name: {"enabled": True} for name in (self.checks or CHECKS)}},
+            "cache": {"enabled": False},
+            "max-redirects": 0,
+            "request-timeout": 60,
+            "suppress-health-check": ["all"],
+        })
+
+    def schema(self):
+        schema = schemathesis.openapi.from_dict(self.spec.document, config=self.config())
+        if self.profile.read_only:
+            schema = schema.include(method="GET")
+        return schema
+
+    def run(self, on_event: Callable[[str], None] | None = None) -> Iterator[CheckResult]:
+        stream = from_schema(self.schema()).execute()
+        with schemathesis_sessions(self.target.client):
+            for event in stream:
+                if isinstance(event, events.ScenarioFinished):
+                    yield from self.results(event)
+                    if on_event is not None and event.label:
+                        on_event(f"{event.phase.value} {event.label}")
+                elif isinstance(event, events.NonFatalError) and not self.target.budget.exhausted:
+                    yield self.error_result(event)
+                elif isinstance(event, events.FatalError):
+                    raise RuntimeError(f"Schemathesis could not run: {event.exception}") from event.exception
+                if self.target.budget.exhausted:
+                    stream.stop()
+                    break
+
+    def error_result(self, event: events.NonFatalError) -> CheckResult:
+        """A request that got no answer at all (connection reset, timeout): the target failed to serve it."""
+        level, reason = CHECKS["not_a_server_error"]
+        message = self.target.redactor.text(f"no answer: {type(event.value).__name__}: {event.value}")
+        return CheckResult(check=PREFIX + "not_a_server_error", operation=event.label, layer=1, level=level,
+                           outcome=Outcome.FAIL, reason=reason, source=SOURCE, findings=[Finding(message=message[:500])])
+
+    def results(self, event: events.ScenarioFinished) -> Iterator[CheckResult]:
+        recorder = event.recorder
+        if event.status is Status.SKIP:
+            return
+        for case_id, nodes in recorder.checks.items():
+            node = recorder.cases.get(case_id)
+            if node is None:
+                continue
+            label = node.value.operation.label
+            for check in nodes:
+                level, reason = CHECKS.get(check.name, (SHOULD, "Schemathesis check."))
+                result = CheckResult(check=PREFIX + check.name, operation=label, layer=1, level=level,
+                                     outcome=Outcome.PASS, reason=reason, source=SOURCE)
+                if check.status is Status.FAILURE and check.failure_info is not None:
+                    result.outcome = Outcome.FAIL
+                    result.findings.append(self.finding(check.name, check.failure_info, recorder, case_id, label))
+                elif check.status is not Status.SUCCESS:
+                    continue
+                yield result
+
+    def finding(self, name: str, info, recorder, case_id: str, label: str) -> Finding:
+        redact = self.target.redactor.text
+        failure = info.failure
+        ids = [failure.case_id, case_id, *(step.case_id for step in reversed(info.steps))]
+        interaction = next((recorder.interactions[i] for i in ids if i in recorder.interactions), None)
+        request = response = curl = ""
+        status, content_type, body_text, request_body = None, "", "", None
+        if interaction is not None:
+            sent = interaction.request
+            request_body = sent.body
+            headers = {k: v[0] if isinstance(v, list) else v for k, v in sent.headers.items()}
+            request = redact(f"{sent.method} {sent.uri}\n{_text(sent.body)}")
+            curl = curl_line(sent.method, sent.uri, headers, sent.body, self.target.redactor)
+            if interaction.response is not None:
+                status = interaction.response.status_code
+                headers = {k.lower(): v for k, v in interaction.response.headers.items()}
+                content_type = (headers.get("content-type") or [""])[0]
+                body_text = _text(interaction.response.content)
+                response = redact(f"{status} {content_type}\n{body_text[:1000]}")
+        if len(info.steps) > 1:  # a stateful failure: every request it needs, oldest first
+            curl = "\n".join(_step_curl(redact(step.curl)) for step in info.steps)
+        origin, note = self.classify(name, label, request_body, status, content_type, body_text)
+        return Finding(message=redact(f"{failure.title}: {failure.message}".strip()), request=request,
+                       response=response, curl=curl, origin=origin, origin_note=note)
+
+    def classify(self, name: str, label: str, request_body: bytes | None, status: int | None, content_type: str,
+                 body_text: str) -> tuple[Origin, str]:
+        """Is the finding a violation by the target, or does it only hold because of an overlay addition?"""
+        if self.upstream is None:
+            return Origin.TARGET, ""
+        method, _, path = label.partition(" ")
+        try:
+            operation = next(o for o in self.upstream.operations if o.method == method and o.path == path)
+        except StopIteration:
+            return Origin.SPEC_GAP, "the operation is not in the upstream spec"
+        if name in ("response_schema_conformance", "content_type_conformance") and status is not None:
+            documented = operation.responses.get(str(status))
+            if documented is None or not documented.content:
+                return Origin.SPEC_GAP, f"upstream documents no body for {status}; the overlay adds it"
+            media = documented.content.get(content_type.split(";")[0].strip())
+            if name == "response_schema_conformance" and media is not None and media.validator is not None:
+                try:
+                    value = json.loads(body_text)
+                except ValueError:
+                    return Origin.TARGET, ""
+                if media.validator.is_valid(value):
+                    return Origin.SPEC_GAP, "the body is valid under the upstream schema; only the overlay's addition fails"
+        if name == "negative_data_rejection" and request_body and operation.body is not None:
+            media = operation.body.json_media()
+            try:
+                value = json.loads(request_body)
+            except ValueError:
+                return Origin.TARGET, ""
+            if media is not None and media.validator is not None and media.validator.is_valid(value):
+                return Origin.SPEC_GAP, "the request is valid under the upstream schema; only the overlay forbids it"
+        return Origin.TARGET, ""
+
+
+def _text(payload: bytes | None) -> str:
+    if not payload:
+        return ""
+    return payload.decode("utf-8", "replace")
+
+
+def _step_curl(curl: str) -> str:
+    """Schemathesis' curl line for one step, with the key variable and an address that reproduces it."""
+    for masked in ("'Authorization: [Filtered]'", f"'Authorization: Bearer {MASK}'"):
+        curl = curl.replace(masked, f'"Authorization: Bearer {KEY_VARIABLE}"')
+    return curl.replace(EMBEDDED_ORIGIN, SERVED_ORIGIN)

@@ -1,0 +1,316 @@
+"""Faults: each breaks exactly one documented behaviour of any gateway, for the check that must catch it.
+
+A fault wraps a handler (``Call -> Answer``, see :mod:`tests.gateways`); the same
+fault serves the reference gateway through ``httpx.MockTransport`` and any ASGI
+app (the embedded mock) through :class:`FaultMiddleware`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import anyio
+
+from mockserver.auth import DEFAULT_API_KEY
+from tests.gateways import Answer, Call, Handler
+
+Fault = Callable[[Handler], Handler]
+
+
+def on_answer(when: Callable[[Call, Answer], bool], edit: Callable[[Call, Answer], Answer]) -> Fault:
+    """A fault that edits the answers ``when`` selects."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Answer:
+            answer = inner(call)
+            return edit(call, answer) if when(call, answer) else answer
+
+        return handler
+
+    return wrap
+
+
+def on_json(when: Callable[[Call, Answer], bool], edit: Callable[[Call, Any], Any]) -> Fault:
+    """A fault that edits the JSON body of the 2xx answers ``when`` selects."""
+
+    def change(call: Call, answer: Answer) -> Answer:
+        value = edit(call, answer.parsed())
+        return Answer(answer.status, json.dumps(value).encode(), answer.headers)
+
+    return on_answer(lambda c, a: a.status < 300 and "json" in a.headers.get("content-type", "") and when(c, a), change)
+
+
+def on_stream(edit: Callable[[list[str]], list[str]]) -> Fault:
+    """A fault that edits the events (``data: ...`` lines) of a chat stream."""
+
+    def change(call: Call, answer: Answer) -> Answer:
+        events = [e for e in answer.body.decode().split("\n\n") if e]
+        return Answer(answer.status, ("\n\n".join(edit(events)) + "\n\n").encode(), answer.headers)
+
+    return on_answer(lambda c, a: "event-stream" in a.headers.get("content-type", ""), change)
+
+
+def chunk_edit(edit: Callable[[int, dict], dict | None]) -> Fault:
+    """Edit each JSON chunk of a stream by position (None drops it)."""
+
+    def events(lines: list[str]) -> list[str]:
+        out = []
+        for i, event in enumerate(lines):
+            if event.startswith("data: {"):
+                changed = edit(i, json.loads(event[6:]))
+                if changed is not None:
+                    out.append("data: " + json.dumps(changed))
+            else:
+                out.append(event)
+        return out
+
+    return on_stream(events)
+
+
+def on_request(edit: Callable[[Call], Call]) -> Fault:
+    def wrap(inner: Handler) -> Handler:
+        return lambda call: inner(edit(call))
+
+    return wrap
+
+
+def path_is(method: str, pattern: str) -> Callable[[Call, Answer], bool]:
+    return lambda c, a: c.method == method and re.fullmatch(pattern, c.path) is not None
+
+
+def _chat_json(c: Call, a: Answer) -> bool:
+    return c.path == "/chat/completions" and not (c.body or {}).get("stream")
+
+
+def _usage(edit: Callable[[dict], None]) -> Fault:
+    def change(call: Call, body: dict) -> dict:
+        edit(body["usage"])
+        return body
+
+    return on_json(_chat_json, change)
+
+
+def _embeddings(edit: Callable[[list[dict]], list[dict]]) -> Fault:
+    def change(call: Call, body: dict) -> dict:
+        body["data"] = edit(body["data"])
+        return body
+
+    return on_json(path_is("POST", "/embeddings"), change)
+
+
+def _with_admin(call: Call) -> Call:
+    return replace(call, headers={**call.headers, "authorization": f"Bearer {call.admin_key}"})
+
+
+def retry_as_admin(status: int) -> Fault:
+    """Answers ``status`` (a refusal) with what the admin key would get: the refusal is never enforced."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Answer:
+            answer = inner(call)
+            return inner(_with_admin(call)) if answer.status == status else answer
+
+        return handler
+
+    return wrap
+
+
+def secrets_in_reads() -> Fault:
+    def wrap(inner: Handler) -> Handler:
+        secrets: dict[str, str] = {}
+
+        def handler(call: Call) -> Answer:
+            answer = inner(call)
+            if call.method == "POST" and call.path == "/api-keys" and answer.status == 200:
+                body = answer.parsed()
+                secrets[body["id"]] = body["key"]
+            match = re.fullmatch(r"/api-keys/([^/]+)", call.path)
+            if call.method == "GET" and match and match.group(1) in secrets and answer.status == 200:
+                return Answer.json({**answer.parsed(), "key": secrets[match.group(1)]})
+            return answer
+
+        return handler
+
+    return wrap
+
+
+def late_keys() -> Fault:
+    """A created key only works from its second use on (propagation delay)."""
+
+    def wrap(inner: Handler) -> Handler:
+        fresh: set[str] = set()
+
+        def handler(call: Call) -> Answer:
+            if call.token in fresh:
+                fresh.discard(call.token)
+                return Answer.json({"error": {"message": "unknown key", "type": "invalid_request_error"}}, 401)
+            answer = inner(call)
+            if call.method == "POST" and call.path == "/api-keys" and answer.status == 200:
+                fresh.add(answer.parsed()["key"])
+            return answer
+
+        return handler
+
+    return wrap
+
+
+def frozen(pattern: str) -> Fault:
+    """GET answers on ``pattern`` never change after the first (a report that is never updated)."""
+
+    def wrap(inner: Handler) -> Handler:
+        first: dict[str, Answer] = {}
+
+        def handler(call: Call) -> Answer:
+            if call.method == "GET" and re.fullmatch(pattern, call.path):
+                return first.setdefault(call.path, inner(call))
+            return inner(call)
+
+        return handler
+
+    return wrap
+
+
+def _twice(body: dict) -> dict:
+    body["data"] = body["data"] + body["data"][:1]
+    return body
+
+
+def _negative_price(body: dict) -> dict:
+    body["data"][0]["input_price"] = -1
+    return body
+
+
+def _set(path: tuple[str, ...], value: Any) -> Callable[[Call, dict], dict]:
+    def change(call: Call, body: dict) -> dict:
+        node = body
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+        return body
+
+    return change
+
+
+# One fault per Layer-2 check: the faulty gateway that check must fail on.
+FAULTS: dict[str, Fault] = {
+    "sse.content_type": on_answer(lambda c, a: "event-stream" in a.headers.get("content-type", ""),
+                                  lambda c, a: Answer(a.status, a.body, {"content-type": "text/plain"})),
+    "sse.data_json": on_stream(lambda events: [events[0][:-5], *events[1:]]),
+    "sse.done_last": on_stream(lambda events: [e for e in events if e != "data: [DONE]"]),
+    "sse.one_id_model": chunk_edit(lambda i, chunk: {**chunk, "id": "other"} if i == 1 else chunk),
+    "sse.role_first": chunk_edit(lambda i, chunk: {**chunk, "choices": [{**chunk["choices"][0], "delta": {"content": ""}}]}
+                                 if i == 0 else chunk),
+    "sse.one_finish_reason": chunk_edit(lambda i, chunk: {**chunk, "choices": [{**c, "finish_reason": "stop"}
+                                                                               for c in chunk["choices"]]}),
+    "sse.usage_chunk": chunk_edit(lambda i, chunk: None if chunk["choices"] == [] else chunk),
+    "sse.matches_non_stream": on_json(_chat_json, lambda c, body: _set(("choices",), [
+        {**body["choices"][0], "message": {"role": "assistant", "content": "ping"}}])(c, body)),
+    "usage.total_is_sum": _usage(lambda u: u.update(total_tokens=u["total_tokens"] + 1)),
+    "usage.cost_present": _usage(lambda u: u.pop("cost")),
+    "usage.cost_matches_prices": _usage(lambda u: u.update(cost=u["cost"] * 2)),
+    "usage.max_tokens_honoured": _usage(lambda u: u.update(completion_tokens=u["completion_tokens"] + 5,
+                                                           total_tokens=u["total_tokens"] + 5)),
+    "embeddings.one_per_input": _embeddings(lambda data: data[:-1]),
+    "embeddings.index_order": _embeddings(lambda data: [{**d, "index": len(data) - 1 - d["index"]} for d in data]),
+    "embeddings.equal_dimensions": _embeddings(lambda data: [{**d, "embedding": d["embedding"][:-1]} if i == 0 else d
+                                                             for i, d in enumerate(data)]),
+    "embeddings.finite_values": _embeddings(lambda data: [{**d, "embedding": [math.nan, *d["embedding"][1:]]}
+                                                          for d in data]),
+    "embeddings.base64_decodes": on_request(lambda c: replace(c, body={
+        k: v for k, v in c.body.items() if k != "encoding_format"}) if isinstance(c.body, dict) else c),
+    "models.unique_ids": on_json(path_is("GET", "/models"), lambda c, body: _twice(body)),
+    "models.non_negative_prices": on_json(path_is("GET", "/models"), lambda c, body: _negative_price(body)),
+    "keys.secret_only_on_create": secrets_in_reads(),
+    "keys.created_key_authenticates": late_keys(),
+    "keys.deleted_key_rejected": lambda inner: lambda call: (
+        Answer.json({"id": call.path.rsplit("/", 1)[-1], "deleted": True}) if call.method == "DELETE" else inner(call)),
+    "keys.expired_key_rejected": on_request(lambda c: replace(c, body={
+        k: v for k, v in c.body.items() if k != "expiry"}) if c.method == "POST" and c.path == "/api-keys" else c),
+    "keys.limit_enforced": retry_as_admin(402),
+    "keys.admin_required": retry_as_admin(403),
+    "reports.grow_by_calls": frozen(r"/api-keys/[^/]+/usage"),
+    "reports.breakdown_sums": on_json(path_is("GET", "/organization/usage"),
+                                      lambda c, body: {**body, "breakdown": body["breakdown"][1:]}),
+    "reports.org_covers_keys": on_json(path_is("GET", "/organization/usage"),
+                                       lambda c, body: {**body, "total_requests": 0, "total_cost": 0.0, "breakdown": []}),
+    "errors.error_shape": on_answer(lambda c, a: a.status >= 400,
+                                    lambda c, a: Answer(a.status, b"something went wrong", {"content-type": "text/plain"})),
+    "errors.auth_required": retry_as_admin(401),
+    "spec.operations_present": on_answer(path_is("GET", "/organization/usage"),
+                                         lambda c, a: Answer.json({"error": {"message": "Not Found", "type": "x",
+                                                                             "code": "unknown_path"}}, 404)),
+}
+
+
+class FaultMiddleware:
+    """ASGI middleware: ``app`` with one fault, e.g. the embedded mock that drops ``[DONE]``.
+
+    The fault is plain synchronous code over :class:`Call` and :class:`Answer`;
+    it runs in a worker thread and reaches ``app`` through the event loop.
+    """
+
+    def __init__(self, app, fault: Fault, base_path: str = "/v1", admin_key: str = DEFAULT_API_KEY):
+        self.app = app
+        self.fault = fault
+        self.base_path = base_path
+        self.admin_key = admin_key
+        self._local = threading.local()  # the ASGI scope of the request the fault is handling
+        self._handler = fault(lambda sent: anyio.from_thread.run(self._forward, self._local.scope, sent))
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = body
+        call = Call(scope["method"], scope["path"].removeprefix(self.base_path), headers, parsed, self.admin_key)
+
+        def handle(call: Call) -> Answer:  # one wrapped handler for all requests: faults may keep state
+            self._local.scope = scope
+            return self._handler(call)
+
+        answer = await anyio.to_thread.run_sync(handle, call)
+        await send({"type": "http.response.start", "status": answer.status,
+                    "headers": [(k.encode(), v.encode()) for k, v in answer.headers.items() if k != "content-length"]
+                    + [(b"content-length", str(len(answer.body)).encode())]})
+        await send({"type": "http.response.body", "body": answer.body})
+
+    async def _forward(self, scope, call: Call) -> Answer:
+        content = call.body if isinstance(call.body, bytes) else b"" if call.body is None else json.dumps(call.body).encode()
+        headers = [(k.encode(), v.encode()) for k, v in call.headers.items() if k != "content-length"]
+        headers.append((b"content-length", str(len(content)).encode()))
+        sent = {**scope, "headers": headers, "path": self.base_path + call.path, "method": call.method}
+        chunks: list[bytes] = []
+        start: dict = {}
+        delivered = False
+
+        async def receive():
+            nonlocal delivered
+            if delivered:
+                return {"type": "http.disconnect"}
+            delivered = True
+            return {"type": "http.request", "body": content, "more_body": False}
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(sent, receive, capture)
+        return Answer(start["status"], b"".join(chunks),
+                      {k.decode().lower(): v.decode() for k, v in start.get("headers", [])})

@@ -1,0 +1,70 @@
+"""The reports, written from one result model: what CI, machines and people read."""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+
+from click.testing import CliRunner
+
+from contract_tests.cli import main
+from contract_tests.progress import Progress
+from contract_tests.reporting import write_reports
+from contract_tests.results import CheckResult, Finding, Origin, Outcome, RunResult
+
+
+def sample() -> RunResult:
+    result = RunResult(target="https://gw.test/v1", profile="live", seed=1, started="2026-01-01T00:00:00+00:00")
+    result.add(CheckResult("sse.done_last", "POST /chat/completions", 2, "MUST", Outcome.FAIL, "why", "src",
+                           [Finding("no [DONE] <b>", "POST https://gw.test/v1/chat/completions", "200 text/event-stream",
+                                    "curl -sS -X POST 'https://gw.test/v1/chat/completions'")]))
+    result.add(CheckResult("sse.matches_non_stream", "POST /chat/completions", 2, "SHOULD", Outcome.FAIL, "why", "src",
+                           [Finding("differs")]))
+    result.add(CheckResult("schema:response_schema_conformance", "GET /models", 1, "MUST", Outcome.FAIL, "why", "src",
+                           [Finding("price < 0", origin=Origin.SPEC_GAP, origin_note="only the overlay bounds it")]))
+    result.add(CheckResult("schema:response_schema_conformance", "GET /models", 1, "MUST", Outcome.PASS))
+    result.add(CheckResult("keys.deleted_key_rejected", "DELETE /api-keys/{key_id}", 2, "MUST", Outcome.SKIP,
+                           skip_reason="run with --allow-writes"))
+    return result
+
+
+def test_one_cell_per_operation_and_check_a_failure_wins():
+    result = sample()
+    cell = result.cell("GET /models", "schema:response_schema_conformance")
+    assert cell.outcome is Outcome.FAIL and cell.observations == 2
+    assert result.exit_code == 1 and len(result.must_failures) == 2
+
+
+def test_every_report_from_the_same_result(tmp_path):
+    write_reports(sample(), tmp_path)
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert data["counts"] == {"pass": 0, "fail": 3, "skip": 1} and data["exit_code"] == 1
+    suites = ET.parse(tmp_path / "junit.xml").getroot()
+    assert [(s.get("name"), s.get("failures"), s.get("skipped")) for s in suites] == [
+        ("layer1-schemathesis", "1", "0"), ("layer2-semantics", "1", "2")]
+    markdown = (tmp_path / "report.md").read_text()
+    assert "upstream-spec gap: only the overlay bounds it" in markdown
+    assert "curl -sS -X POST" in markdown and "run with --allow-writes" in markdown
+    html = (tmp_path / "report.html").read_text()
+    assert "no [DONE] &lt;b&gt;" in html and "<script" not in html
+
+
+def test_progress_is_quiet_when_not_a_terminal(monkeypatch):
+    assert not Progress.wanted(io.StringIO())
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setenv("CI", "1")
+    assert not Progress.wanted(Tty())
+    monkeypatch.delenv("CI")
+    assert Progress.wanted(Tty())
+
+
+def test_help_lists_every_option():
+    output = CliRunner().invoke(main, ["run", "--help"]).output
+    for option in ("--base-url", "--api-key", "--spec", "--overlay", "--seed", "--profile", "--report-dir", "--junit",
+                   "--max-requests", "--max-spend", "--allow-writes", "--include", "--exclude"):
+        assert option in output
