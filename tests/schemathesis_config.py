@@ -1,4 +1,4 @@
-"""The repository's schemathesis.toml, with a test's own settings on top."""
+"""The suite's schemathesis.toml (contract_tests/data), with a test's own settings on top."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import schemathesis
 
-FILE = Path(__file__).resolve().parents[1] / "schemathesis.toml"
+FILE = Path(__file__).resolve().parents[1] / "contract_tests" / "data" / "schemathesis.toml"
 
 
 def schemathesis_config(**settings: Any) -> schemathesis.Config:

@@ -67,8 +67,12 @@ async def paced(steps: list[bytes], *, ttft_ms: float, tokens_per_s: float,
         yield b"".join(steps)
         return
     gap = 1 / tokens_per_s if tokens_per_s > 0 else 0.0
+    loop = asyncio.get_running_loop()
+    start = loop.time()
     for index, step in enumerate(steps):
-        delay = ttft_ms / 1000 if index == 0 else gap
+        # Each step has its own deadline from the start, so time lost to a busy loop is caught up, not added.
+        deadline = start + ttft_ms / 1000 + index * gap
+        delay = deadline - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
         if index == len(steps) - 1:
