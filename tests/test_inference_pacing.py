@@ -11,15 +11,17 @@ from tests.conftest import ADMIN
 BODY = {"messages": [{"role": "user", "content": "one two three four five six"}], "stream": True}
 
 
-def first_and_last(url, headers=None):
-    """Seconds to the first content chunk and to the end of a streamed chat answer."""
+def first_and_last(url, headers=None, tokens=None):
+    """Seconds to the first content chunk and to the end of a streamed chat answer (content chunks into ``tokens``)."""
     started = time.perf_counter()
     first = None
     with httpx.stream("POST", f"{url}/chat/completions", json=BODY, headers={**ADMIN, **(headers or {})}) as response:
         assert response.status_code == 200
         for line in response.iter_lines():
-            if first is None and '"content":"' in line and '"content":""' not in line:
-                first = time.perf_counter() - started
+            if '"content":"' in line and '"content":""' not in line:
+                first = first if first is not None else time.perf_counter() - started
+                if tokens is not None:
+                    tokens.append(line)
     return first, time.perf_counter() - started
 
 
@@ -30,7 +32,9 @@ def test_ttft_option_delays_the_first_token(serve):
 
 def test_pacing_headers_delay_first_token_and_the_rest(serve):
     url = serve().url
-    # 10 tokens: "You", " said", ":", " one", ... " six"; 9 gaps at 40 tokens/s.
-    first, total = first_and_last(url, {"X-Mock-TTFT-Ms": "100", "X-Mock-Tokens-Per-S": "40"})
+    # 9 tokens: "You", " said", ":", " one", ... " six": the first after 100 ms, then 8 gaps at 40 tokens/s.
+    tokens: list[str] = []
+    first, total = first_and_last(url, {"X-Mock-TTFT-Ms": "100", "X-Mock-Tokens-Per-S": "40"}, tokens)
+    assert len(tokens) == 9
     assert first >= 0.1
-    assert total >= 0.1 + 9 / 40
+    assert total >= 0.1 + 8 / 40

@@ -10,6 +10,7 @@ non-stream reply.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -67,13 +68,12 @@ async def paced(steps: list[bytes], *, ttft_ms: float, tokens_per_s: float,
         yield b"".join(steps)
         return
     gap = 1 / tokens_per_s if tokens_per_s > 0 else 0.0
-    loop = asyncio.get_running_loop()
-    start = loop.time()
+    start = time.monotonic()
     for index, step in enumerate(steps):
         # Each step has its own deadline from the start, so time lost to a busy loop is caught up, not added.
+        # The real clock is checked again after each sleep: uvloop's millisecond timers may wake a little early.
         deadline = start + ttft_ms / 1000 + index * gap
-        delay = deadline - loop.time()
-        if delay > 0:
+        while (delay := deadline - time.monotonic()) > 0:
             await asyncio.sleep(delay)
         if index == len(steps) - 1:
             before_last()
