@@ -14,6 +14,7 @@ OPTIONS = (
     ("--max-requests", {"type": int, "help": "stop after this many requests"}),
     ("--max-spend", {"type": float, "help": "stop once this much USD is reported spent"}),
     ("--allow-writes", {"action": "store_true", "help": "create and delete API keys on a non-loopback target"}),
+    ("--insecure", {"action": "store_true", "help": "allow plain http to a host that is not on loopback"}),
 )
 
 

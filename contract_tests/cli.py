@@ -34,17 +34,18 @@ def main() -> None:
 @click.option("--max-requests", type=click.IntRange(min=1), help="Stop after this many requests.")
 @click.option("--max-spend", type=click.FloatRange(min=0), help="Stop once the target reports this much USD spent.")
 @click.option("--allow-writes", is_flag=True, help="Create and delete API keys on a non-loopback target.")
+@click.option("--insecure", is_flag=True, help="Allow plain http to a non-loopback host (the key travels unencrypted).")
 @click.option("--include", multiple=True, help="Only checks matching these names or globs (comma-separated).")
 @click.option("--exclude", multiple=True, help="Leave out checks matching these names or globs (comma-separated).")
 def run_command(base_url, api_key, spec, overlays, seed, profile, report_dir, junit, max_requests, max_spend,
-                allow_writes, include, exclude) -> None:
+                allow_writes, insecure, include, exclude) -> None:
     """Run the suite against a gateway (or the embedded mock) and write the reports."""
     from contract_tests.progress import Progress
 
     progress = Progress() if Progress.wanted() else None
     options = Options(base_url=base_url, api_key=api_key, spec=spec, overlays=list(overlays) or None, seed=seed,
                       profile=profile, report_dir=report_dir, junit=junit, max_requests=max_requests,
-                      max_spend=max_spend, allow_writes=allow_writes, include=_patterns(include),
+                      max_spend=max_spend, allow_writes=allow_writes, insecure=insecure, include=_patterns(include),
                       exclude=_patterns(exclude), progress=progress)
     try:
         result = run(options)

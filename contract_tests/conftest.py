@@ -12,7 +12,7 @@ def options_from(config: pytest.Config) -> Options:
     return Options(base_url=get("ct_base_url"), api_key=get("ct_api_key"), spec=get("ct_spec"),
                    overlays=get("ct_overlay"), seed=get("ct_seed"), profile=get("ct_profile"),
                    max_requests=get("ct_max_requests"), max_spend=get("ct_max_spend"),
-                   allow_writes=get("ct_allow_writes"), report_dir=None)
+                   allow_writes=get("ct_allow_writes"), insecure=get("ct_insecure"), report_dir=None)
 
 
 @pytest.fixture(scope="session")

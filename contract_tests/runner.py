@@ -47,6 +47,7 @@ class Options:
     max_requests: int | None = None
     max_spend: float | None = None
     allow_writes: bool = False
+    insecure: bool = False  # allow plain http to a host that is not on loopback
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     progress: Callable[[str], None] | None = None
@@ -226,6 +227,9 @@ def _open(options: Options, spec: LoadedSpec) -> Iterator[Target]:
         raise UsageError(f"--base-url must be an http(s) URL, got {options.base_url!r}")
     if not options.api_key:
         raise UsageError("--api-key (or $REQUESTY_API_KEY) is required with --base-url")
+    if options.base_url.startswith("http://") and not is_loopback(options.base_url) and not options.insecure:
+        raise UsageError(f"refusing to send the API key over plain http to {options.base_url}: "
+                         "use https, or --insecure if this network is trusted")
     with open_target(options.base_url, options.api_key, inner=options.transport, budget=budget,
                      redactor=redactor) as target:
         yield target

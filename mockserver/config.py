@@ -23,6 +23,15 @@ def resolve_api_key(explicit: str | None) -> str:
     return explicit or os.environ.get(API_KEY_ENV) or DEFAULT_API_KEY
 
 
+def shown_api_key(explicit: str | None) -> str:
+    """The admin key as ``mockserver serve`` prints it: in full when it is the public default or was typed
+    as ``--api-key``; masked when it came from the environment, which is where real secrets are kept."""
+    key = resolve_api_key(explicit)
+    if explicit or not os.environ.get(API_KEY_ENV):
+        return key
+    return f"{key[:3]}…{key[-2:]} (from ${API_KEY_ENV})" if len(key) >= 12 else f"(from ${API_KEY_ENV})"
+
+
 @dataclass
 class MockConfig:
     spec: LoadedSpec = field(default_factory=load_spec)
@@ -32,6 +41,7 @@ class MockConfig:
     max_headers: int = DEFAULT_MAX_HEADERS  # all request header names and values together, in bytes
     body_timeout: float = DEFAULT_BODY_TIMEOUT  # seconds to wait for the next piece of a request body
     cors_origins: tuple[str, ...] = ("*",)
+    shown_api_key: str | None = None  # how the start-up lines show the admin key (None: in full)
     catalog: Catalog = field(default_factory=default_catalog)
     reply_style: str = "echo"  # echo | lorem | fixed
     ttft_ms: float = 0.0  # stream pacing: delay before the first token
@@ -73,6 +83,7 @@ def build_config(
     return MockConfig(
         spec=load_spec(spec_path, list(overlays) if overlays else None),
         api_key=resolve_api_key(api_key),
+        shown_api_key=shown_api_key(api_key),
         seed=seed,
         max_body=max_body,
         max_headers=max_headers,

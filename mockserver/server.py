@@ -55,7 +55,7 @@ def serve(config: MockConfig, host: str, port: int, *, announce: Callable[[str],
     say(f"mockserver: serving {config.spec.document.get('info', {}).get('title', 'the spec')} "
         f"({len(config.spec.operations)} operations)")
     say(f"  base URL:  {base_url(config, host, port)}")
-    say(f"  admin key: {config.api_key}")
+    say(f"  admin key: {config.shown_api_key or config.api_key}")
     if config.scenario is not None:
         say(f"  faults:    {', '.join(config.scenario.as_dict())} (GET /__mock/scenario)")
     say("  Ctrl-C to stop")

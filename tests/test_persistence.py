@@ -49,10 +49,13 @@ def test_keys_and_usage_survive_a_restart(tmp_path):
         answer = httpx.post(f"{url}/chat/completions", json={**CHAT, "messages": [{"role": "user", "content": "hi"}]},
                             headers={"Authorization": f"Bearer {key['key']}", "X-Title": "persisted"}).json()
         httpx.patch(f"{url}/api-keys/{key['id']}/limit", json={"limit": 7.5}, headers=ADMIN)
+        huge = httpx.post(f"{url}/api-keys", json={"name": "huge", "limit": 1e300}, headers=ADMIN)
+        assert huge.status_code == 200, huge.text  # amounts beyond 64 bits are kept as decimal text
         before = httpx.get(f"{url}/organization/usage", headers=ADMIN).json()
     with served(state) as (_, url):
         kept = httpx.get(f"{url}/api-keys/{key['id']}", headers=ADMIN).json()
         assert (kept["name"], kept["labels"], kept["limit"]) == ("kept", ["a"], 7.5) and "key" not in kept
+        assert httpx.get(f"{url}/api-keys/{huge.json()['id']}", headers=ADMIN).json()["limit"] == 1e300
         assert httpx.get(f"{url}/models", headers={"Authorization": f"Bearer {key['key']}"}).status_code == 200
         assert httpx.get(f"{url}/organization/usage", headers=ADMIN).json() == before
         usage = httpx.get(f"{url}/api-keys/{key['id']}/usage", headers=ADMIN).json()

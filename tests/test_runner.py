@@ -258,3 +258,28 @@ def test_gateway_rules_allow_cross_field_400s_on_inference_only():
     assert not allowed_statuses("positive_data_acceptance", "createApiKey")
     assert not status_matches(422, allowed_statuses("positive_data_acceptance", "createChatCompletion"))
     assert status_matches(503, ["5xx"]) and not status_matches(404, ["5xx", "400"])
+
+
+def test_plain_http_off_loopback_is_refused_unless_insecure():
+    gateway = Counting(ReferenceGateway())
+    with pytest.raises(UsageError, match="plain http"):
+        run(Options(base_url="http://gateway.example/v1", api_key=ADMIN_KEY, transport=mock_transport(gateway)))
+    assert gateway.calls == 0  # refused before anything was sent
+    result = CliRunner().invoke(main, ["run", "--base-url", "http://gateway.example/v1", "--api-key", ADMIN_KEY])
+    assert result.exit_code == 2 and "--insecure" in result.output and ADMIN_KEY not in result.output
+    allowed = run(Options(base_url="http://gateway.example/v1", api_key=ADMIN_KEY, transport=mock_transport(gateway),
+                          insecure=True, report_dir=None, include=("models.*",)))
+    assert gateway.calls > 0 and allowed.profile == "live"
+
+
+def test_a_redirect_to_another_host_is_not_followed_with_the_key():
+    seen: list[httpx.Request] = []
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(307, headers={"Location": "https://collector.test/v1/models"})
+
+    result = run(Options(base_url="https://gateway.test/v1", api_key=ADMIN_KEY, transport=httpx.MockTransport(gateway),
+                         report_dir=None, max_requests=40))
+    assert seen and {r.url.host for r in seen} == {"gateway.test"}  # every 307 answered, none followed
+    assert result.exit_code == 1

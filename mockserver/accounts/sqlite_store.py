@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS keys (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     labels TEXT NOT NULL,
-    limit_units INTEGER,
+    limit_units TEXT,  -- money as decimal text: amounts are unbounded integers in memory
     expiry TEXT,
     created_at TEXT NOT NULL,
     secret_hash BLOB NOT NULL UNIQUE
@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS usage (
     prompt_tokens INTEGER NOT NULL,
     completion_tokens INTEGER NOT NULL,
     total_tokens INTEGER NOT NULL,
-    cost_units INTEGER NOT NULL,
+    cost_units TEXT NOT NULL,
     origin TEXT,
     title TEXT,
     fields TEXT NOT NULL
@@ -92,7 +92,7 @@ class SqliteKeyStore(MemoryKeyStore):
     def add(self, record: ApiKeyRecord) -> None:
         self.database.write(
             "INSERT INTO keys (id, name, labels, limit_units, expiry, created_at, secret_hash) VALUES (?,?,?,?,?,?,?)",
-            (record.id, record.name, json.dumps(list(record.labels)), record.limit, _time(record.expiry),
+            (record.id, record.name, json.dumps(list(record.labels)), _units(record.limit), _time(record.expiry),
              _time(record.created_at), record.secret_hash))
         super().add(record)
 
@@ -101,7 +101,7 @@ class SqliteKeyStore(MemoryKeyStore):
         return super().delete(key_id)
 
     def set_limit(self, key_id: str, limit: Units | None) -> ApiKeyRecord | None:
-        self.database.write("UPDATE keys SET limit_units = ? WHERE id = ?", (limit, key_id))
+        self.database.write("UPDATE keys SET limit_units = ? WHERE id = ?", (_units(limit), key_id))
         return super().set_limit(key_id, limit)
 
     def clear(self) -> None:
@@ -125,7 +125,7 @@ class SqliteLedger(MemoryLedger):
             "INSERT INTO usage (at, key_id, operation_id, model, prompt_tokens, completion_tokens, total_tokens, "
             "cost_units, origin, title, fields) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (_time(entry.at), entry.key_id, entry.operation_id, entry.model, entry.prompt_tokens,
-             entry.completion_tokens, entry.total_tokens, entry.cost, analytics.origin, analytics.title,
+             entry.completion_tokens, entry.total_tokens, _units(entry.cost), analytics.origin, analytics.title,
              json.dumps(dict(analytics.fields))))
         super().record(entry)
 
@@ -144,13 +144,17 @@ def open_stores(path: str | Path) -> tuple[SqliteKeyStore, SqliteLedger]:
         raise StateFileError(f"{path}: not a state file of this mock: {exc}") from None
 
 
+def _units(amount: Units | None) -> str | None:
+    return None if amount is None else str(amount)
+
+
 def _time(moment: dt.datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
 def _record(row: tuple) -> ApiKeyRecord:
     key_id, name, labels, limit, expiry, created_at, secret_hash = row
-    return ApiKeyRecord(id=key_id, name=name, labels=tuple(json.loads(labels)), limit=limit,
+    return ApiKeyRecord(id=key_id, name=name, labels=tuple(json.loads(labels)), limit=None if limit is None else int(limit),
                         expiry=None if expiry is None else dt.datetime.fromisoformat(expiry),
                         created_at=dt.datetime.fromisoformat(created_at), secret_hash=bytes(secret_hash))
 
@@ -158,5 +162,5 @@ def _record(row: tuple) -> ApiKeyRecord:
 def _entry(row: tuple) -> UsageEntry:
     at, key_id, operation_id, model, prompt, completion, total, cost, origin, title, fields = row
     return UsageEntry(at=dt.datetime.fromisoformat(at), key_id=key_id, operation_id=operation_id, model=model,
-                      prompt_tokens=prompt, completion_tokens=completion, total_tokens=total, cost=cost,
+                      prompt_tokens=prompt, completion_tokens=completion, total_tokens=total, cost=int(cost),
                       analytics=Analytics(origin, title, json.loads(fields)))
