@@ -1,0 +1,44 @@
+"""The official OpenAI JavaScript SDK against the mock on a real port: chat, streams, embeddings, errors.
+
+The SDK is installed by npm from tests/js/package.json on first use (into tests/js/node_modules).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mockserver.auth import DEFAULT_API_KEY
+
+JS = Path(__file__).parent / "js"
+
+
+@pytest.fixture(scope="module")
+def node_sdk() -> Path:
+    assert shutil.which("node") and shutil.which("npm"), "node and npm are needed for the JavaScript SDK test"
+    if not (JS / "node_modules" / "openai").is_dir():
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=JS, check=True,
+                       capture_output=True, timeout=300)
+    return JS / "sdk_check.mjs"
+
+
+def test_the_javascript_sdk_reads_every_answer(node_sdk, serve):
+    mock = serve()
+    run = subprocess.run(["node", str(node_sdk), mock.url, DEFAULT_API_KEY], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout)
+    assert seen["chat"]["content"] == "You said: Hello from JavaScript"
+    usage = seen["chat"]["usage"]
+    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
+    assert seen["stream"]["content"] == seen["chat"]["content"]  # the same reply, streamed
+    assert seen["stream"]["usage"] == seen["chat"]["usage"] and seen["stream"]["usage"]["cost"] > 0
+    assert [e["index"] for e in seen["embeddings"]] == [0, 1, 2]  # base64 by default, decoded by the SDK
+    assert {e["type"] for e in seen["embeddings"]} == {"number"} and len({e["length"] for e in seen["embeddings"]}) == 1
+    assert "openai/gpt-4o-mini" in seen["models"]
+    assert seen["wrongKey"]["class"] == "AuthenticationError" and seen["wrongKey"]["status"] == 401
+    assert seen["badBody"]["class"] == "BadRequestError" and seen["badBody"]["type"] == "invalid_request_error"
+    assert seen["unknownModel"]["class"] == "NotFoundError" and seen["unknownModel"]["code"] == "model_not_found"
