@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request, cookie_parser
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive
 
 from mockserver.auth import authenticate
 from mockserver.call import Call
@@ -24,7 +26,6 @@ from mockserver.faults import Faults
 from mockserver.faults.admin import admin_routes
 from mockserver.faults.headers import undocumented_code
 from mockserver.faults.middleware import PREFER_SCOPE_KEY, FaultMiddleware
-from mockserver.generation import seeded_rng
 from mockserver.handlers import generic, handler_for, is_admin_only
 from mockserver.responses import JSONResponse
 from mockserver.spec.model import Operation
@@ -124,21 +125,30 @@ def _endpoint(config: MockConfig, state: MockState, operations: list[Operation],
 
 async def _read_call(request: Request, operation: Operation, config: MockConfig, state: MockState,
                      names: dict[str, str]) -> Call:
-    headers = request.headers
-    query = query_lists(request.query_params.multi_items())
-    header_bytes = sum(len(name) + len(value) for name, value in request.scope["headers"])
+    scope = request.scope
+    raw_headers = scope["headers"]
+    header_bytes = sum(len(name) + len(value) for name, value in raw_headers)
     if header_bytes > config.max_headers:
         raise MockError(431, f"The request headers total {header_bytes} bytes; the limit is {config.max_headers} bytes.")
-    cookies = request.cookies
+    headers = header_dict(raw_headers)
+    query_string = scope["query_string"]
+    query = query_lists(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else {}
+    cookie = headers.get("cookie")
+    cookies = cookie_parser(cookie) if cookie else {}
     principal = authenticate(operation, state, headers, query, cookies)
     if principal is not None and not principal.is_admin and is_admin_only(operation.operation_id):
         raise MockError(403, "Managing API keys and reading usage needs the organization's admin key; "
                              "this key may only call the inference endpoints.")
-    raw = await read_limited_body(request, config.max_body, config.body_timeout)
-    path_params = {names.get(k, k): v for k, v in request.path_params.items()}
+    if operation.body is None and "content-length" not in headers and "transfer-encoding" not in headers:
+        raw = b""  # no body is coming (RFC 9112 6.3) and none is expected: nothing to wait for
+    else:
+        raw = await read_limited_body(request.receive, headers, config.max_body, config.body_timeout)
+    path_params = scope.get("path_params", {})
+    if names:
+        path_params = {names.get(k, k): v for k, v in path_params.items()}
     params, problems = read_parameters(operation, path_params, query, headers, cookies)
     body = read_json_body(operation, headers.get("content-type"), raw) if operation.body else None
-    prefer = request.scope.get(PREFER_SCOPE_KEY)
+    prefer = scope.get(PREFER_SCOPE_KEY)
     if problems:
         raise invalid(problems)
     if prefer is not None and prefer.code is not None and str(prefer.code) not in operation.responses:
@@ -150,7 +160,7 @@ async def _read_call(request: Request, operation: Operation, config: MockConfig,
         raw_body=raw,
         headers=headers,
         principal=principal,
-        rng=seeded_rng(config.seed, operation.operation_id, request.url.path, request.url.query, body=raw),
+        seed=(config.seed, operation.operation_id, scope["path"], query_string.decode("latin-1")),
         config=config,
         state=state,
         prefer=prefer,
@@ -158,9 +168,19 @@ async def _read_call(request: Request, operation: Operation, config: MockConfig,
     )
 
 
-async def read_limited_body(request: Request, limit: int, timeout: float) -> bytes:
+def header_dict(raw_headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """ASGI headers as a dict of lower-case names (as ASGI sends them); a repeated header keeps its first value."""
+    headers: dict[str, str] = {}
+    for name, value in raw_headers:
+        key = name.decode("latin-1")
+        if key not in headers:
+            headers[key] = value.decode("latin-1")
+    return headers
+
+
+async def read_limited_body(receive: Receive, headers: Mapping[str, str], limit: int, timeout: float) -> bytes:
     """The whole body; 413 as soon as it is known to be over ``limit`` bytes, 408 if it stalls."""
-    declared = request.headers.get("content-length")
+    declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise MockError(413, f"The request body is {declared} bytes; the limit is {limit} bytes.")
     chunks = []
@@ -168,16 +188,22 @@ async def read_limited_body(request: Request, limit: int, timeout: float) -> byt
     loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(timeout) as deadline:
-            async for chunk in request.stream():
-                deadline.reschedule(loop.time() + timeout)
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    raise ClientDisconnect()
+                chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > limit:
                     raise MockError(413, f"The request body is over the limit of {limit} bytes.")
                 chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+                deadline.reschedule(loop.time() + timeout)  # the limit is per piece: a slow upload may go on
     except TimeoutError:
         raise MockError(408, f"The request body did not arrive within {timeout:g} s.",
                         headers={"Connection": "close"}) from None
-    return b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _spec_endpoint(config: MockConfig) -> Callable:
