@@ -12,7 +12,6 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, Request, cookie_parser
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -21,6 +20,7 @@ from starlette.types import Receive
 from mockserver.auth import authenticate
 from mockserver.call import Call
 from mockserver.config import MockConfig
+from mockserver.cors import CORS
 from mockserver.errors import MockError, error_response
 from mockserver.faults import Faults
 from mockserver.faults.admin import admin_routes
@@ -64,13 +64,7 @@ def create_app(config: MockConfig | None = None, state: MockState | None = None)
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(config.cors_origins),
-                allow_methods=["*"],
-                allow_headers=["*"],
-                expose_headers=EXPOSED_HEADERS,
-            ),
+            Middleware(CORS, allow_origins=config.cors_origins, expose_headers=EXPOSED_HEADERS),
             Middleware(FaultMiddleware, faults=faults, keys=state),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
