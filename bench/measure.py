@@ -60,6 +60,17 @@ def chat_body(**extra: object) -> str:
     return json.dumps({"model": "openai/gpt-4o-mini", "messages": MESSAGES, **extra}, separators=(",", ":"))
 
 
+def stream_body(max_tokens: int) -> str:
+    """A ``stream: true`` body whose answer is ``max_tokens`` tokens long on the mock as on bare Starlette.
+
+    The mock echoes the last user message ("You said: ...", one token per word here) and stops at
+    ``max_tokens``; a short prompt would give a stream of a dozen chunks, not ``max_tokens``.
+    """
+    messages = [{"role": "user", "content": " ".join(["word"] * max_tokens)}]
+    return json.dumps({"model": "openai/gpt-4o-mini", "messages": messages, "stream": True, "max_tokens": max_tokens},
+                      separators=(",", ":"))
+
+
 def _count(n: int) -> str:
     return f"{n // 1000}k" if n % 1000 == 0 else str(n)
 
@@ -142,7 +153,7 @@ class Bench:
             self._put_loads(self._compare(up, lambda server: load.Load("POST", server.base + "/chat/completions",
                                                                        JSON, chat_body())),
                             "chat_rps", "chat_p50", "chat_p99", "chat_cpu")
-            body = chat_body(stream=True, max_tokens=self.settings.stream_tokens)
+            body = stream_body(self.settings.stream_tokens)
             chunks: dict[str, int] = {}
             for name, server in up.items():
                 chunks[name], reason = sse_chunks(server.base + "/chat/completions", body)
@@ -196,7 +207,7 @@ class Bench:
         keys = ("paced_ok", "paced_worst", "paced_median")
         url = server.base + "/chat/completions"
         headers = {**JSON, "X-Mock-TTFT-Ms": str(s.paced_ttft_ms), "X-Mock-Tokens-Per-S": str(s.paced_tokens_per_s)}
-        body = chat_body(stream=True, max_tokens=s.paced_tokens)
+        body = stream_body(s.paced_tokens)
         chunks, reason = sse_chunks(url, body)
         if reason:
             return {key: Cell.na(reason) for key in keys}

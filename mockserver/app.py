@@ -1,35 +1,36 @@
-"""The Starlette app, built from the loaded spec: one route per spec path, one endpoint shape for all."""
+"""The mock as one ASGI app, built from the loaded spec: one endpoint per spec path, one endpoint shape for all.
+
+Layers, outermost first: the 500 guard (an unexpected error is answered in the error shape and
+logged), CORS, the fault middleware (faults and the journal), then the dispatcher: spec paths
+go straight to their endpoint; the mock's ``/__mock/`` endpoints and unknown paths to a
+Starlette router (404 ``unknown_path``, 405 with ``Allow``).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Mapping
 
-from starlette.applications import Starlette
+from starlette.datastructures import State
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, Router
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.auth import authenticate
-from mockserver.call import Call
 from mockserver.config import MockConfig
+from mockserver.cors import CORS
 from mockserver.errors import MockError, error_response
 from mockserver.faults import Faults
 from mockserver.faults.admin import admin_routes
-from mockserver.faults.headers import undocumented_code
-from mockserver.faults.middleware import PREFER_SCOPE_KEY, FaultMiddleware
-from mockserver.generation import seeded_rng
-from mockserver.handlers import generic, handler_for, is_admin_only
+from mockserver.faults.middleware import FaultMiddleware
+from mockserver.handlers import generic, handler_for
+from mockserver.reading import read_call
 from mockserver.responses import JSONResponse
+from mockserver.routing import Dispatcher, Endpoint
 from mockserver.spec.model import Operation
 from mockserver.state import MockState
-from mockserver.validation import invalid, query_lists, read_json_body, read_parameters
 
 log = logging.getLogger("mockserver")
 RESERVED_PREFIX = "/__mock"
@@ -43,144 +44,83 @@ EXPOSED_HEADERS = [
     "x-ratelimit-remaining-tokens",
     "x-ratelimit-reset-tokens",
 ]
-_TEMPLATE = re.compile(r"{([^}]*)}")
 
 
-def create_app(config: MockConfig | None = None, state: MockState | None = None) -> Starlette:
+class MockApp:
+    """The ASGI app; ``state.mock``, ``state.faults`` and ``state.config`` are its MockState, Faults and MockConfig."""
+
+    def __init__(self, config: MockConfig, state: MockState, faults: Faults):
+        self.state = State()
+        self.state.mock, self.state.faults, self.state.config = state, faults, config
+        own: list[BaseRoute] = [
+            Route(f"{RESERVED_PREFIX}/openapi.json", _spec_endpoint(config), methods=["GET"]),
+            *admin_routes(RESERVED_PREFIX, faults, state),
+        ]
+        self.fallback = ExceptionMiddleware(Router(own, redirect_slashes=False), handlers={HTTPException: _http_error})
+        endpoints = {config.spec.base_path + path: _endpoint(config, state, operations)
+                     for path, operations in config.spec.paths.items()}
+        dispatch = Dispatcher(endpoints, self.fallback)
+        self.stack = CORS(FaultMiddleware(dispatch, faults=faults, keys=state),
+                          allow_origins=config.cors_origins, expose_headers=EXPOSED_HEADERS)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        if scope["type"] != "http":  # lifespan, websockets: Starlette's router answers them
+            await self.fallback(scope, receive, send)
+            return
+        await _guarded(self.stack, scope, receive, send)
+
+
+def create_app(config: MockConfig | None = None, state: MockState | None = None) -> MockApp:
     """Build the mock for ``config`` (the bundled spec and defaults when omitted)."""
     config = config or MockConfig()
     state = state or MockState(config)
-    faults = Faults(config.spec, config.seed, config.scenario)
-    routes: list[BaseRoute] = [
-        Route(f"{RESERVED_PREFIX}/openapi.json", _spec_endpoint(config), methods=["GET"]),
-        *admin_routes(RESERVED_PREFIX, faults, state),
-    ]
-    for path, operations in sorted(config.spec.paths.items(), key=lambda item: _route_order(item[0])):
-        route_path, names = _route_path(config.spec.base_path + path)
-        route = Route(route_path, _endpoint(config, state, operations, names))
-        route.methods = None  # every method reaches the endpoint, which answers 405 in the error shape
-        routes.append(route)
-    app = Starlette(
-        routes=routes,
-        middleware=[
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(config.cors_origins),
-                allow_methods=["*"],
-                allow_headers=["*"],
-                expose_headers=EXPOSED_HEADERS,
-            ),
-            Middleware(FaultMiddleware, faults=faults, keys=state),
-        ],
-        exception_handlers={HTTPException: _http_error, Exception: _server_error},
-    )
-    app.router.redirect_slashes = False
-    app.state.mock = state
-    app.state.faults = faults
-    app.state.config = config
-    return app
+    return MockApp(config, state, Faults(config.spec, config.seed, config.scenario))
 
 
-def _route_order(path: str) -> tuple[Any, ...]:
-    """Fixed segments before templated ones, so ``/keys/usage`` wins over ``/keys/{id}``."""
-    return tuple((1 if "{" in segment else 0, segment) for segment in path.split("/"))
+async def _guarded(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Run ``app``; on an unexpected error, log it, answer 500 in the error shape if nothing was sent, re-raise."""
+    started = False
+
+    async def sending(message: Message) -> None:
+        nonlocal started
+        started = True
+        await send(message)
+
+    try:
+        await app(scope, receive, sending)
+    except Exception:
+        log.exception("unexpected error answering %s %s", scope["method"], scope["path"])
+        if not started:
+            await error_response(500, "The mock failed to answer this request; see its log.")(scope, receive, send)
+        raise
 
 
-def _route_path(path: str) -> tuple[str, dict[str, str]]:
-    """Starlette needs identifier names in ``{...}``; map any other spec name to a safe one."""
-    names: dict[str, str] = {}
-
-    def replace(match: re.Match[str]) -> str:
-        safe = f"p{len(names)}_" + re.sub(r"\W", "_", match.group(1))
-        names[safe] = match.group(1)
-        return "{" + safe + "}"
-
-    return _TEMPLATE.sub(replace, path), names
-
-
-def _endpoint(config: MockConfig, state: MockState, operations: list[Operation], names: dict[str, str]) -> Callable:
+def _endpoint(config: MockConfig, state: MockState, operations: list[Operation]) -> Endpoint:
     by_method = {op.method: op for op in operations}
     allow = ", ".join(sorted(by_method))
     prepared = {op.method: (op, handler_for(op.operation_id) or generic.answer) for op in operations}
 
-    async def endpoint(request: Request) -> Response:
+    async def endpoint(scope: Scope, receive: Receive, send: Send, path_params: Mapping[str, str]) -> None:
         try:
-            entry = prepared.get(request.method)
+            entry = prepared.get(scope["method"])
             if entry is None:
                 raise MockError(
                     405,
-                    f"Method {request.method} is not allowed on {request.url.path}; allowed: {allow}.",
+                    f"Method {scope['method']} is not allowed on {scope['path']}; allowed: {allow}.",
                     headers={"Allow": allow},
                 )
             operation, handler = entry
-            call = await _read_call(request, operation, config, state, names)
+            call = await read_call(scope, receive, operation, config, state, path_params)
             response = await handler(call)
         except MockError as error:
             response = error.response()
-        return response
+        await response(scope, receive, send)
 
     return endpoint
 
 
-async def _read_call(request: Request, operation: Operation, config: MockConfig, state: MockState,
-                     names: dict[str, str]) -> Call:
-    headers = request.headers
-    query = query_lists(request.query_params.multi_items())
-    header_bytes = sum(len(name) + len(value) for name, value in request.scope["headers"])
-    if header_bytes > config.max_headers:
-        raise MockError(431, f"The request headers total {header_bytes} bytes; the limit is {config.max_headers} bytes.")
-    cookies = request.cookies
-    principal = authenticate(operation, state, headers, query, cookies)
-    if principal is not None and not principal.is_admin and is_admin_only(operation.operation_id):
-        raise MockError(403, "Managing API keys and reading usage needs the organization's admin key; "
-                             "this key may only call the inference endpoints.")
-    raw = await read_limited_body(request, config.max_body, config.body_timeout)
-    path_params = {names.get(k, k): v for k, v in request.path_params.items()}
-    params, problems = read_parameters(operation, path_params, query, headers, cookies)
-    body = read_json_body(operation, headers.get("content-type"), raw) if operation.body else None
-    prefer = request.scope.get(PREFER_SCOPE_KEY)
-    if problems:
-        raise invalid(problems)
-    if prefer is not None and prefer.code is not None and str(prefer.code) not in operation.responses:
-        raise undocumented_code(operation.operation_id, prefer.code, list(operation.responses))
-    return Call(
-        operation=operation,
-        params=params,
-        body=body,
-        raw_body=raw,
-        headers=headers,
-        principal=principal,
-        rng=seeded_rng(config.seed, operation.operation_id, request.url.path, request.url.query, body=raw),
-        config=config,
-        state=state,
-        prefer=prefer,
-        example_name=prefer.example if prefer else None,
-    )
-
-
-async def read_limited_body(request: Request, limit: int, timeout: float) -> bytes:
-    """The whole body; 413 as soon as it is known to be over ``limit`` bytes, 408 if it stalls."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise MockError(413, f"The request body is {declared} bytes; the limit is {limit} bytes.")
-    chunks = []
-    size = 0
-    loop = asyncio.get_running_loop()
-    try:
-        async with asyncio.timeout(timeout) as deadline:
-            async for chunk in request.stream():
-                deadline.reschedule(loop.time() + timeout)
-                size += len(chunk)
-                if size > limit:
-                    raise MockError(413, f"The request body is over the limit of {limit} bytes.")
-                chunks.append(chunk)
-    except TimeoutError:
-        raise MockError(408, f"The request body did not arrive within {timeout:g} s.",
-                        headers={"Connection": "close"}) from None
-    return b"".join(chunks)
-
-
-def _spec_endpoint(config: MockConfig) -> Callable:
+def _spec_endpoint(config: MockConfig):
     async def spec(request: Request) -> Response:
         return JSONResponse(config.spec.document)
 
@@ -192,8 +132,3 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         return error_response(404, f"Unknown path {request.url.path}.", code="unknown_path")
     return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
-
-
-async def _server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unexpected error answering %s %s", request.method, request.url.path)
-    return error_response(500, "The mock failed to answer this request; see its log.")

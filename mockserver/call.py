@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from starlette.datastructures import Headers
-
 from mockserver.auth import Principal
+from mockserver.generation import seeded_rng
 from mockserver.spec.model import LoadedSpec, Operation
 
 if TYPE_CHECKING:
@@ -23,14 +23,22 @@ class Call:
     params: dict[str, dict[str, Any]]  # typed parameter values by location: path, query, header, cookie
     body: Any  # the parsed JSON body, or None
     raw_body: bytes
-    headers: Headers
+    headers: Mapping[str, str]  # lower-case names; a repeated header's first value
     principal: Principal | None
-    rng: random.Random  # seeded from --seed, the operation and the request
     config: MockConfig
     state: MockState
+    seed: tuple[object, ...] = ()  # what rng is seeded from: --seed, the operation, the path and the query
     example_name: str | None = None
     prefer: Directives | None = None  # the request's Prefer: example=, dynamic=true, a 2xx code=
+    _rng: random.Random | None = field(default=None, repr=False)
 
     @property
     def spec(self) -> LoadedSpec:
         return self.config.spec
+
+    @property
+    def rng(self) -> random.Random:
+        """Seeded from :attr:`seed` and the raw body on first use: handlers that never draw pay nothing."""
+        if self._rng is None:
+            self._rng = seeded_rng(*self.seed, body=self.raw_body)
+        return self._rng

@@ -11,16 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
-from starlette.applications import Starlette
 
-from mockserver.app import create_app
+from mockserver.app import MockApp, create_app
 from mockserver.config import MockConfig
 from mockserver.server import base_url, bind
 
 
 @dataclass(frozen=True)
 class RunningMock:
-    app: Starlette
+    app: MockApp
     config: MockConfig
     host: str
     port: int
@@ -36,7 +35,7 @@ class RunningMock:
 
 
 @contextmanager
-def serve_in_thread(config: MockConfig | None = None, app: Starlette | None = None,
+def serve_in_thread(config: MockConfig | None = None, app: MockApp | None = None,
                     host: str = "127.0.0.1") -> Iterator[RunningMock]:
     """Serve ``app`` (or a new mock for ``config``) on a free port until the block ends."""
     config = config or MockConfig()
@@ -86,7 +85,7 @@ class RequestyMock:
         return self.running.config.api_key
 
     @property
-    def app(self) -> Starlette:
+    def app(self) -> MockApp:
         """The same mock as an ASGI app, for ``httpx.ASGITransport`` (in-process, no timing)."""
         return self.running.app
 

@@ -135,13 +135,33 @@ def parse_json(raw: bytes) -> Any:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise MockError(400, f"The body is not valid JSON: {exc}.", code="invalid_json") from None
-    if isinstance(body, (dict, list)) and raw.count(b":") > 1:
+    if isinstance(body, (dict, list)) and _may_repeat_a_key(body, raw.count(b":")):
         try:
             json.loads(raw, object_pairs_hook=_refuse_duplicates)
         except _DuplicateKey as exc:
             raise MockError(400, f"The body is not valid JSON: duplicate key {exc.args[0]!r}.",
                             code="invalid_json") from None
     return body
+
+
+def _may_repeat_a_key(body: Any, colons: int) -> bool:
+    """False when the text cannot repeat a key: its objects, parsed, hold as many keys as it has colons.
+
+    Each key in the text is followed by one colon; a repeated key is parsed once (orjson keeps the
+    last). So with ``colons`` keys at most in the text, ``colons`` distinct parsed keys means no
+    repeats. Colons inside strings only make this say True, and the exact check runs.
+    """
+    if colons < 2:
+        return False
+    keys, todo = 0, [body]
+    while todo:  # a loop, not recursion: bodies nest up to 1024 levels
+        item = todo.pop()
+        if isinstance(item, dict):
+            keys += len(item)
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+    return keys != colons
 
 
 class _DuplicateKey(ValueError):

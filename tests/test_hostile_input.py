@@ -24,6 +24,9 @@ JSON = {"content-type": "application/json"}
     ("Infinity literal", b"{" + OK_MESSAGES + b',"temperature":-Infinity}', "not valid JSON"),
     ("duplicate keys", b"{" + OK_MESSAGES + b',"messages":[]}', "duplicate key 'messages'"),
     ("nested duplicate keys", b'{"messages":[{"role":"user","role":"system","content":"x"}]}', "duplicate key 'role'"),
+    ("duplicate keys beside colons in strings",
+     b'{"messages":[{"role":"user","content":"a:b"}],"user":"x:y","user":"z"}', "duplicate key 'user'"),
+    ("duplicate empty keys", b'{' + OK_MESSAGES + b',"":1,"":2}', "duplicate key ''"),
     ("truncated", b"{" + OK_MESSAGES, "not valid JSON"),
     ("a bare string", b'"hello"', "Invalid request"),
 ])

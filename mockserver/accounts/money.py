@@ -12,9 +12,10 @@ the costs the calls returned.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 SCALE = 10**10  # units per USD
+_EXACT = Context(prec=28)  # passed explicitly: the thread's decimal context plays no part
 Units = int
 
 
@@ -30,9 +31,9 @@ def from_usd(value: object) -> Units:
         raise ValueError(f"not an amount of money: {value!r}") from None
     if not amount.is_finite():
         raise ValueError(f"not a finite amount of money: {value!r}")
-    with localcontext() as context:
-        context.prec = max(28, len(amount.as_tuple().digits) + 12)
-        return int(amount.scaleb(10).to_integral_value(ROUND_HALF_EVEN))
+    digits = len(amount.as_tuple().digits)
+    context = _EXACT if digits <= 16 else Context(prec=digits + 12)  # enough digits that scaling is exact
+    return int(amount.scaleb(10, context).to_integral_value(ROUND_HALF_EVEN, context))
 
 
 def to_usd(units: Units) -> float:

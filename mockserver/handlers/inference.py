@@ -6,8 +6,8 @@ with :mod:`mockserver.llm`, record its usage, send it.
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from functools import partial
 
 from starlette.responses import Response, StreamingResponse
@@ -35,7 +35,7 @@ async def create_chat_completion(call: Call) -> Response:
     completion = complete(call.body, call.config.catalog, overrides, call.config.seed)
     record = partial(call.state.record_usage, call.principal, operation_id=call.operation.operation_id,
                      model=completion.model.id, usage=completion.usage, headers=call.headers)
-    ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    ident, created = f"chatcmpl-{os.urandom(16).hex()}", int(time.time())
     if call.body.get("stream"):
         include_usage = bool((call.body.get("stream_options") or {}).get("include_usage"))
         steps = stream_steps(completion, id=ident, created=created, include_usage=include_usage)

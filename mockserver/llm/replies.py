@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -22,11 +22,13 @@ FIXED_REPLY = "This is a mock reply from the Requesty Router mock."
 ECHO_EMPTY = "Hello! How can I help you today?"
 
 
-def reply_text(style: str, messages: Sequence[Mapping[str, Any]], rng: random.Random) -> str:
+def reply_text(style: str, messages: Sequence[Mapping[str, Any]], make_rng: Callable[[], random.Random]) -> str:
+    """``make_rng`` gives the request's seeded generator; only ``lorem`` draws from it."""
     if style == "fixed":
         return FIXED_REPLY
     if style == "lorem":
         words = _lorem()
+        rng = make_rng()
         start = rng.randrange(len(words))
         length = rng.randint(20, 80)
         text = " ".join(words[(start + i) % len(words)] for i in range(length))

@@ -1,0 +1,104 @@
+"""CORS as a pure ASGI wrapper: answers preflights, adds precomputed headers to every other answer.
+
+It says what Starlette's ``CORSMiddleware`` says for the mock's settings (every method and
+request header allowed, no credentials, the rate-limit headers exposed), at the cost of one
+header scan and one list concatenation per answer:
+
+- a preflight (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``) is answered
+  here: 200 ``OK``, or 400 ``Disallowed CORS ...`` for an origin not allowed, an unknown method
+  or a private-network request;
+- any other answer gains ``Vary: Origin`` and, when the request sent an allowed ``Origin``,
+  ``Access-Control-Allow-Origin`` (``*``, or the origin when only some are allowed) and
+  ``Access-Control-Expose-Headers``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY")
+MAX_AGE_S = 600
+PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, " \
+                 "Access-Control-Request-Private-Network"
+Raw = list[tuple[bytes, bytes]]
+
+
+class CORS:
+    def __init__(self, app: ASGIApp, *, allow_origins: Collection[str], expose_headers: Collection[str]):
+        self.app = app
+        self.any_origin = "*" in allow_origins
+        self.origins = frozenset(allow_origins)
+        self.exposed = [(b"access-control-expose-headers", ", ".join(expose_headers).encode("latin-1"))]
+        self.allow_any = [(b"access-control-allow-origin", b"*")]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        origin = method = None
+        for name, value in scope["headers"]:
+            if name == b"origin" and origin is None:
+                origin = value
+            elif name == b"access-control-request-method" and method is None:
+                method = value
+        if origin is not None and method is not None and scope["method"] == "OPTIONS":
+            await self._preflight(scope, origin, method, send)
+            return
+        added = self._simple_headers(origin)
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = _with_vary(message.get("headers", []), added)
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+    def _allowed(self, origin: bytes) -> bool:
+        return self.any_origin or origin.decode("latin-1") in self.origins
+
+    def _simple_headers(self, origin: bytes | None) -> Raw:
+        if origin is None:
+            return []
+        if self.any_origin:
+            return self.allow_any + self.exposed
+        return [(b"access-control-allow-origin", origin), *self.exposed] if self._allowed(origin) else self.exposed
+
+    async def _preflight(self, scope: Scope, origin: bytes, method: bytes, send: Send) -> None:
+        requested: bytes | None = None
+        private = False
+        for name, value in scope["headers"]:
+            if name == b"access-control-request-headers" and requested is None:
+                requested = value
+            elif name == b"access-control-request-private-network":
+                private = True
+        headers: Raw = [(b"vary", PREFLIGHT_VARY.encode())]
+        failures = []
+        if self.any_origin:
+            headers.append((b"access-control-allow-origin", b"*"))
+        elif self._allowed(origin):
+            headers.append((b"access-control-allow-origin", origin))
+        else:
+            failures.append("origin")
+        headers += [(b"access-control-allow-methods", ", ".join(ALL_METHODS).encode()),
+                    (b"access-control-max-age", str(MAX_AGE_S).encode())]
+        if method.decode("latin-1") not in ALL_METHODS:
+            failures.append("method")
+        if requested is not None:
+            headers.append((b"access-control-allow-headers", requested))  # every header is allowed: mirrored
+        if private:
+            failures.append("private-network")
+        status, body = (400, ("Disallowed CORS " + ", ".join(failures)).encode()) if failures else (200, b"OK")
+        headers += [(b"content-length", str(len(body)).encode()), (b"content-type", b"text/plain; charset=utf-8")]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _with_vary(headers: Raw, added: Raw) -> Raw:
+    """``added`` and ``Vary: Origin`` (joined to any ``Vary`` the answer has) appended to ``headers``."""
+    vary = [value for name, value in headers if name == b"vary"]
+    if not vary:
+        return headers + added + [(b"vary", b"Origin")]
+    kept = [(name, value) for name, value in headers if name != b"vary"]
+    return kept + added + [(b"vary", b", ".join([*vary, b"Origin"]))]

@@ -1,0 +1,101 @@
+"""Read a request into a :class:`~mockserver.call.Call`: from the raw ASGI scope, checked against its operation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from urllib.parse import parse_qsl
+
+from starlette.requests import ClientDisconnect, cookie_parser
+from starlette.types import Receive, Scope
+
+from mockserver.auth import authenticate
+from mockserver.call import Call
+from mockserver.config import MockConfig
+from mockserver.errors import MockError
+from mockserver.faults.headers import undocumented_code
+from mockserver.faults.middleware import PREFER_SCOPE_KEY
+from mockserver.handlers import is_admin_only
+from mockserver.spec.model import Operation
+from mockserver.state import MockState
+from mockserver.validation import invalid, query_lists, read_json_body, read_parameters
+
+
+async def read_call(scope: Scope, receive: Receive, operation: Operation, config: MockConfig, state: MockState,
+                    path_params: Mapping[str, str]) -> Call:
+    """The request as a validated :class:`Call` of ``operation``; a :class:`MockError` for what is wrong with it."""
+    raw_headers = scope["headers"]
+    header_bytes = sum(len(name) + len(value) for name, value in raw_headers)
+    if header_bytes > config.max_headers:
+        raise MockError(431, f"The request headers total {header_bytes} bytes; the limit is {config.max_headers} bytes.")
+    headers = header_dict(raw_headers)
+    query_string = scope["query_string"]
+    query = query_lists(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else {}
+    cookie = headers.get("cookie")
+    cookies = cookie_parser(cookie) if cookie else {}
+    principal = authenticate(operation, state, headers, query, cookies)
+    if principal is not None and not principal.is_admin and is_admin_only(operation.operation_id):
+        raise MockError(403, "Managing API keys and reading usage needs the organization's admin key; "
+                             "this key may only call the inference endpoints.")
+    if operation.body is None and "content-length" not in headers and "transfer-encoding" not in headers:
+        raw = b""  # no body is coming (RFC 9112 6.3) and none is expected: nothing to wait for
+    else:
+        raw = await read_limited_body(receive, headers, config.max_body, config.body_timeout)
+    params, problems = read_parameters(operation, path_params, query, headers, cookies)
+    body = read_json_body(operation, headers.get("content-type"), raw) if operation.body else None
+    prefer = scope.get(PREFER_SCOPE_KEY)
+    if problems:
+        raise invalid(problems)
+    if prefer is not None and prefer.code is not None and str(prefer.code) not in operation.responses:
+        raise undocumented_code(operation.operation_id, prefer.code, list(operation.responses))
+    return Call(
+        operation=operation,
+        params=params,
+        body=body,
+        raw_body=raw,
+        headers=headers,
+        principal=principal,
+        seed=(config.seed, operation.operation_id, scope["path"], query_string.decode("latin-1")),
+        config=config,
+        state=state,
+        prefer=prefer,
+        example_name=prefer.example if prefer else None,
+    )
+
+
+def header_dict(raw_headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """ASGI headers as a dict of lower-case names (as ASGI sends them); a repeated header keeps its first value."""
+    headers: dict[str, str] = {}
+    for name, value in raw_headers:
+        key = name.decode("latin-1")
+        if key not in headers:
+            headers[key] = value.decode("latin-1")
+    return headers
+
+
+async def read_limited_body(receive: Receive, headers: Mapping[str, str], limit: int, timeout: float) -> bytes:
+    """The whole body; 413 as soon as it is known to be over ``limit`` bytes, 408 if it stalls."""
+    declared = headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise MockError(413, f"The request body is {declared} bytes; the limit is {limit} bytes.")
+    chunks = []
+    size = 0
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(timeout) as deadline:
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    raise ClientDisconnect()
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise MockError(413, f"The request body is over the limit of {limit} bytes.")
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+                deadline.reschedule(loop.time() + timeout)  # the limit is per piece: a slow upload may go on
+    except TimeoutError:
+        raise MockError(408, f"The request body did not arrive within {timeout:g} s.",
+                        headers={"Connection": "close"}) from None
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -1,0 +1,80 @@
+"""How requests reach their endpoint: spec paths, path parameters, the mock's own endpoints, unknown paths, errors."""
+
+from __future__ import annotations
+
+from starlette.responses import PlainTextResponse
+from starlette.testclient import TestClient
+
+from mockserver.app import create_app
+from mockserver.auth import DEFAULT_API_KEY
+from mockserver.config import MockConfig
+from mockserver.llm.catalog import Catalog
+from mockserver.routing import Dispatcher
+from tests.test_bad_input import assert_error_shape
+
+ADMIN = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
+
+
+def test_templated_path_gets_its_parameter_by_spec_name(client):
+    created = client.post("/api-keys", json={"name": "dispatch"}).json()
+    assert client.get(f"/api-keys/{created['id']}").json()["id"] == created["id"]
+    assert_error_shape(client.get("/api-keys/no-such-key"), 404, "api_key_not_found")
+
+
+def test_fixed_paths_and_segments_win_over_templates():
+    seen = []
+
+    def endpoint(name):
+        async def answer(scope, receive, send, params):
+            seen.append((name, dict(params)))
+            await PlainTextResponse(name)(scope, receive, send)
+
+        return answer
+
+    paths = ["/keys/{id}", "/keys/usage", "/keys/{id}/usage", "/keys/usage/{month}", "/{kind}/usage/{month}",
+             "/files/{file-name}.json"]
+    app = Dispatcher({path: endpoint(path) for path in paths}, PlainTextResponse("fallback", status_code=404))
+    client = TestClient(app)
+    for path, expected, params in [
+        ("/keys/usage", "/keys/usage", {}),
+        ("/keys/k1", "/keys/{id}", {"id": "k1"}),
+        ("/keys/k1/usage", "/keys/{id}/usage", {"id": "k1"}),
+        ("/keys/usage/2026-11", "/keys/usage/{month}", {"month": "2026-11"}),
+        ("/teams/usage/2026-11", "/{kind}/usage/{month}", {"kind": "teams", "month": "2026-11"}),
+        ("/files/a b.json", "/files/{file-name}.json", {"file-name": "a b"}),
+    ]:
+        assert client.get(path).text == expected
+        assert seen[-1] == (expected, params)
+    assert client.get("/keys/k1/other").status_code == 404
+    assert client.get("/files/a/b.json").status_code == 404  # a parameter is one segment
+
+
+def test_trailing_slash_is_not_redirected(client):
+    response = client.get("/models/", follow_redirects=False)
+    assert_error_shape(response, 404, "unknown_path")
+
+
+def test_admin_endpoints_keep_their_routes(client):
+    mock = TestClient(client.app, base_url="http://testserver", headers=ADMIN)
+    assert mock.get("/__mock/journal").json()["object"] == "list"
+    assert mock.get("/__mock/openapi.json").json()["openapi"].startswith("3.")
+    wrong = mock.patch("/__mock/journal")
+    assert_error_shape(wrong, 405)
+    assert set(wrong.headers["allow"].split(", ")) == {"GET", "HEAD"}
+    assert_error_shape(mock.get("/__mock/nothing"), 404, "unknown_path")
+    assert_error_shape(TestClient(client.app, base_url="http://testserver").get("/__mock/journal"), 401)
+
+
+def test_unexpected_error_is_a_500_in_the_error_shape(monkeypatch):
+    def broken(self):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Catalog, "listing", broken)
+    client = TestClient(create_app(MockConfig(api_key=DEFAULT_API_KEY)), raise_server_exceptions=False, headers=ADMIN)
+    response = client.get("/v1/models", headers={"Origin": "http://localhost:3000"})
+    assert_error_shape(response, 500, "internal_error")
+
+
+def test_lifespan_is_answered():
+    with TestClient(create_app(MockConfig(api_key=DEFAULT_API_KEY)), headers=ADMIN) as client:
+        assert client.get("/v1/models").status_code == 200
