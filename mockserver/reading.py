@@ -14,7 +14,7 @@ from mockserver.call import Call
 from mockserver.config import MockConfig
 from mockserver.errors import MockError
 from mockserver.faults.headers import undocumented_code
-from mockserver.faults.middleware import PREFER_SCOPE_KEY
+from mockserver.faults.middleware import CALLER_SCOPE_KEY, PREFER_SCOPE_KEY
 from mockserver.handlers import is_admin_only
 from mockserver.spec.model import Operation
 from mockserver.state import MockState
@@ -34,6 +34,9 @@ async def read_call(scope: Scope, receive: Receive, operation: Operation, config
     cookie = headers.get("cookie")
     cookies = cookie_parser(cookie) if cookie else {}
     principal = authenticate(operation, state, headers, query, cookies)
+    caller = scope.get(CALLER_SCOPE_KEY)
+    if caller is not None and principal is not None:
+        caller[0] = principal.key_id  # for the journal
     if principal is not None and not principal.is_admin and is_admin_only(operation.operation_id):
         raise MockError(403, "Managing API keys and reading usage needs the organization's admin key; "
                              "this key may only call the inference endpoints.")

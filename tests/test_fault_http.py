@@ -208,3 +208,18 @@ def test_scenario_latency_is_a_timeout_for_an_impatient_client(serve):
     started = time.monotonic()
     assert httpx.get(f"{running.url}/api-keys", headers=ADMIN).status_code == 200
     assert time.monotonic() - started < 0.4  # other operations are not delayed
+
+
+def test_the_journal_names_the_key_without_a_second_lookup(spec, monkeypatch):
+    client = admin_client(spec)
+    created = client.post("/v1/api-keys", json={"name": "journaled"}).json()
+    state = client.app.state.mock
+    lookups = []
+    original = state.authenticate
+    monkeypatch.setattr(state, "authenticate", lambda token: lookups.append(token) or original(token))
+    assert client.get("/v1/models", headers={"Authorization": f"Bearer {created['key']}"}).status_code == 200
+    assert len(lookups) == 1  # the app's own; the journal reuses it
+    entry = client.get("/__mock/journal?limit=1").json()["data"][0]
+    assert entry["key"] == created["id"]
+    client.get("/v1/models", headers={"Authorization": "Bearer not-a-key"})
+    assert client.get("/__mock/journal?limit=1").json()["data"][0]["key"] == "unknown"

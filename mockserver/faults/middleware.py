@@ -33,6 +33,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+CALLER_SCOPE_KEY = "mockserver.caller"  # a one-slot list the app fills with the key id it authenticated
 PREFER_SCOPE_KEY = "mockserver.prefer"  # the Directives a handler needs (example, dynamic, a 2xx code)
 RESERVED_PREFIX = "/__mock/"
 MESSAGES = {
@@ -67,6 +68,7 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         faults = self.faults
+        scope[CALLER_SCOPE_KEY] = [None]  # shared by the shallow copies of the scope made downstream
         exchange = _Exchange(self, scope, send, faults.next_sequence())
         try:
             try:
@@ -158,6 +160,9 @@ class FaultMiddleware:
                             request.cookies)
 
     def key_id(self, scope: Scope) -> str | None:
+        known = scope.get(CALLER_SCOPE_KEY, (None,))[0]
+        if known is not None:  # the app authenticated the caller already: no second lookup
+            return known
         token = _bearer(scope)
         if not token:
             return None
