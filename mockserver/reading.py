@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
@@ -12,6 +11,7 @@ from starlette.types import Receive, Scope
 from mockserver.auth import authenticate
 from mockserver.call import Call
 from mockserver.config import MockConfig
+from mockserver.deadlines import Deadlines
 from mockserver.errors import MockError
 from mockserver.faults.headers import undocumented_code
 from mockserver.faults.middleware import CALLER_SCOPE_KEY, PREFER_SCOPE_KEY
@@ -83,9 +83,8 @@ async def read_limited_body(receive: Receive, headers: Mapping[str, str], limit:
         raise MockError(413, f"The request body is {declared} bytes; the limit is {limit} bytes.")
     chunks = []
     size = 0
-    loop = asyncio.get_running_loop()
     try:
-        async with asyncio.timeout(timeout) as deadline:
+        with Deadlines.of_running_loop().watch(timeout) as watch:
             while True:
                 message = await receive()
                 if message["type"] != "http.request":
@@ -97,7 +96,7 @@ async def read_limited_body(receive: Receive, headers: Mapping[str, str], limit:
                 chunks.append(chunk)
                 if not message.get("more_body", False):
                     break
-                deadline.reschedule(loop.time() + timeout)  # the limit is per piece: a slow upload may go on
+                watch.extend(timeout)  # the limit is per piece: a slow upload may go on
     except TimeoutError:
         raise MockError(408, f"The request body did not arrive within {timeout:g} s.",
                         headers={"Connection": "close"}) from None
