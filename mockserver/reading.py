@@ -34,9 +34,11 @@ async def read_call(scope: Scope, receive: Receive, operation: Operation, config
     cookie = headers.get("cookie")
     cookies = cookie_parser(cookie) if cookie else {}
     principal = authenticate(operation, state, headers, query, cookies)
-    caller = scope.get(CALLER_SCOPE_KEY)
-    if caller is not None and principal is not None:
-        caller[0] = principal.key_id  # for the journal
+    seen = scope.get(CALLER_SCOPE_KEY)
+    if seen is not None:  # for the journal
+        seen.operation = operation
+        if principal is not None:
+            seen.key_id = principal.key_id
     if principal is not None and not principal.is_admin and is_admin_only(operation.operation_id):
         raise MockError(403, "Managing API keys and reading usage needs the organization's admin key; "
                              "this key may only call the inference endpoints.")

@@ -41,6 +41,11 @@ def base_url(config: MockConfig, host: str, port: int) -> str:
     return f"http://{shown}:{port}{config.spec.base_path}"
 
 
+def uvicorn_config(app: object, *, http: str = "auto", loop: str = "auto", **settings: object) -> uvicorn.Config:
+    """uvicorn's settings for the mock, the same for ``mockserver serve`` and tests: quiet, no lifespan."""
+    return uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", http=http, loop=loop, **settings)
+
+
 def serve(config: MockConfig, host: str, port: int, *, announce: Callable[[str], None] | None = None,
           http: str = "auto", loop: str = "auto") -> None:
     """Serve until interrupted. Prints the base URL and the admin key first.
@@ -59,8 +64,7 @@ def serve(config: MockConfig, host: str, port: int, *, announce: Callable[[str],
     if config.scenario is not None:
         say(f"  faults:    {', '.join(config.scenario.as_dict())} (GET /__mock/scenario)")
     say("  Ctrl-C to stop")
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                                           http=http, loop=loop))
+    server = uvicorn.Server(uvicorn_config(app, http=http, loop=loop))
     try:
         server.run(sockets=[sock])
     finally:

@@ -14,7 +14,7 @@ import uvicorn
 
 from mockserver.app import MockApp, create_app
 from mockserver.config import MockConfig
-from mockserver.server import base_url, bind
+from mockserver.server import base_url, bind, uvicorn_config
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,7 @@ def serve_in_thread(config: MockConfig | None = None, app: MockApp | None = None
     app = app or create_app(config)
     sock = bind(host, 0)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                                           timeout_graceful_shutdown=1))
+    server = uvicorn.Server(uvicorn_config(app, timeout_graceful_shutdown=1))
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  (not the main thread)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()

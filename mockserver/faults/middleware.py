@@ -33,7 +33,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-CALLER_SCOPE_KEY = "mockserver.caller"  # a one-slot list the app fills with the key id it authenticated
+CALLER_SCOPE_KEY = "mockserver.seen"  # the request's Seen: the app notes the operation and caller it found there
 PREFER_SCOPE_KEY = "mockserver.prefer"  # the Directives a handler needs (example, dynamic, a 2xx code)
 RESERVED_PREFIX = "/__mock/"
 MESSAGES = {
@@ -68,8 +68,8 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         faults = self.faults
-        scope[CALLER_SCOPE_KEY] = [None]  # shared by the shallow copies of the scope made downstream
         exchange = _Exchange(self, scope, send, faults.next_sequence())
+        scope[CALLER_SCOPE_KEY] = exchange.seen  # shared by the shallow copies of the scope made downstream
         try:
             try:
                 directives = read_directives(scope["headers"])
@@ -159,8 +159,8 @@ class FaultMiddleware:
         return authenticate(operation, self.keys, request.headers, query_lists(request.query_params.multi_items()),
                             request.cookies)
 
-    def key_id(self, scope: Scope) -> str | None:
-        known = scope.get(CALLER_SCOPE_KEY, (None,))[0]
+    def key_id(self, scope: Scope, known: str | None) -> str | None:
+        """The caller's key id for the journal: ``known`` when the app authenticated it, else looked up."""
         if known is not None:  # the app authenticated the caller already: no second lookup
             return known
         token = _bearer(scope)
@@ -173,11 +173,25 @@ class FaultMiddleware:
         return principal.key_id if principal is not None else "unknown"
 
 
+class Seen:
+    """What the app found out about a request, for its journal entry: no lookup is made twice.
+
+    It holds no reference back to the scope, so a request leaves no reference cycle behind
+    (a cycle waits for the garbage collector, which costs every request).
+    """
+
+    __slots__ = ("operation", "key_id")
+
+    def __init__(self) -> None:
+        self.operation: Any = None  # the spec operation the request reached
+        self.key_id: str | None = None  # the key the app authenticated
+
+
 class _Exchange:
     """One request on its way through: the ``send`` that notes the status, and its journal entry."""
 
     __slots__ = ("middleware", "scope", "downstream", "sequence", "start", "arrived", "status", "operation",
-                 "fault", "stream", "recorded")
+                 "seen", "fault", "stream", "recorded")
 
     def __init__(self, middleware: FaultMiddleware, scope: Scope, send: Send, sequence: int):
         self.middleware = middleware
@@ -188,6 +202,7 @@ class _Exchange:
         self.arrived = time.time()
         self.status = 0
         self.operation: Any = None
+        self.seen = Seen()
         self.fault: str | None = None
         self.stream: FaultySend | None = None
         self.recorded = False
@@ -195,7 +210,7 @@ class _Exchange:
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.status = message["status"]
-        elif not message.get("more_body", False):
+        elif not message.get("more_body", False) and not self.recorded:
             self.record()  # before the last bytes leave, so a client that got its answer finds it journaled
         await self.downstream(message)
 
@@ -203,14 +218,15 @@ class _Exchange:
         if self.recorded:
             return
         self.recorded = True
-        scope, faults = self.scope, self.middleware.faults
-        operation = self.operation or faults.operation(scope["method"], scope["path"])
+        scope, middleware = self.scope, self.middleware
+        operation = self.operation or self.seen.operation or middleware.faults.operation(scope["method"], scope["path"])
         fault = self.fault
         if self.stream is not None and self.stream.fired:
             fault = f"stream:{self.stream.fault.fault}@{self.stream.count}"
-        faults.journal.record(
+        middleware.faults.journal.record(
             self.sequence, self.arrived, scope["method"], scope["path"], operation.operation_id if operation else None,
-            self.status, round((time.perf_counter() - self.start) * 1000, 3), fault, self.middleware.key_id(scope),
+            self.status, round((time.perf_counter() - self.start) * 1000, 3), fault,
+            middleware.key_id(scope, self.seen.key_id),
         )
 
 
