@@ -93,8 +93,12 @@ class MockState:
         model: str,
         usage: Mapping[str, object],
         headers: Mapping[str, str],
+        cost_units: money.Units | None = None,
     ) -> None:
-        """Record one inference call's ``usage`` block (tokens and cost) against ``principal``."""
+        """Record one inference call's ``usage`` block (tokens and cost) against ``principal``.
+
+        ``cost_units`` is ``usage["cost"]`` in money units when the caller has it (read from the block otherwise).
+        """
         prompt = _count(usage, "prompt_tokens")
         completion = _count(usage, "completion_tokens")
         total = _count(usage, "total_tokens", default=prompt + completion)
@@ -106,7 +110,7 @@ class MockState:
             prompt_tokens=prompt,
             completion_tokens=completion,
             total_tokens=total,
-            cost=money.from_usd(usage.get("cost") or 0),
+            cost=money.from_usd(usage.get("cost") or 0) if cost_units is None else cost_units,
             analytics=read_analytics(headers),
         ))
 

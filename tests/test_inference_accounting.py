@@ -6,6 +6,7 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
+from mockserver.accounts import money
 from mockserver.app import create_app
 from mockserver.auth import DEFAULT_API_KEY
 from mockserver.config import MockConfig
@@ -29,7 +30,9 @@ class RecordingState(MockState):
         if self.refuse:
             raise MockError(402, "Spending limit reached.")
 
-    def record_usage(self, principal, *, operation_id, model, usage, headers):
+    def record_usage(self, principal, *, operation_id, model, usage, headers, cost_units=None):
+        # The units a handler passes along are the cost it returned, exactly.
+        assert cost_units is None or cost_units == money.from_usd(usage["cost"]), (cost_units, usage)
         self.log.append(("record", principal.key_id, operation_id, model, dict(usage)))
 
 

@@ -8,14 +8,17 @@ import sys
 import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mockserver.accounts import money
 from mockserver.accounts.clock import format_datetime, parse_datetime
 from mockserver.accounts.ledger import MemoryLedger, UsageEntry
 from mockserver.auth import DEFAULT_API_KEY
+from mockserver.llm.catalog import ModelInfo
 from mockserver.state import MockState
 from tests.oracle import assert_valid_response
 
@@ -128,6 +131,23 @@ def test_money_is_exact_to_a_ten_billionth_of_a_dollar():
     for bad in (True, "1", None, float("nan"), float("inf")):
         with pytest.raises(ValueError):
             money.from_usd(bad)
+
+
+@given(st.integers(0, 10**7), st.integers(0, 10**6), st.integers(0, 10**7), st.integers(0, 10**7))
+def test_a_cost_in_units_is_the_decimal_price_times_tokens_rounded_half_even(prompt, completion, input_4dp, output_4dp):
+    # Any catalog price (at most 4 decimals, up to 1,000 USD per million tokens), any token counts.
+    model = ModelInfo("m", "chat", "o", "us", 10**9, Decimal(input_4dp).scaleb(-4), Decimal(output_4dp).scaleb(-4))
+    exact = (prompt * model.input_price + completion * model.output_price) / 1_000_000
+    expected = exact.quantize(Decimal("1e-10"), rounding=ROUND_HALF_EVEN, context=Context(prec=50))
+    assert money.to_decimal(model.cost_units(prompt, completion)) == expected
+    assert model.cost(prompt, completion) == float(expected)
+
+
+@pytest.mark.parametrize(("numerator", "denominator", "quotient"), [
+    (5, 2, 2), (7, 2, 4), (6, 4, 2), (10, 4, 2), (14, 4, 4), (11, 4, 3), (9, 4, 2), (0, 7, 0), (-5, 2, -2),
+])
+def test_divide_half_even(numerator, denominator, quotient):
+    assert money.divide_half_even(numerator, denominator) == quotient
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -58,5 +58,6 @@ def format_datetime(moment: dt.datetime) -> str:
 
 def month_of(moment: dt.datetime) -> str:
     """The UTC calendar month (``2026-11``) a moment falls in: the period of a spending limit."""
-    moment = moment.astimezone(dt.UTC)
+    if moment.tzinfo is not dt.UTC:
+        moment = moment.astimezone(dt.UTC)
     return f"{moment.year:04d}-{moment.month:02d}"

@@ -15,7 +15,7 @@ import threading
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from mockserver.accounts.analytics import NONE, Analytics
 from mockserver.accounts.clock import month_of
@@ -24,8 +24,9 @@ from mockserver.accounts.money import Units
 KEEP_ENTRIES = 10_000
 
 
-@dataclass(frozen=True, slots=True)
-class UsageEntry:
+class UsageEntry(NamedTuple):
+    """One call's usage (a named tuple: immutable, and made once per call, so cheap to make)."""
+
     at: dt.datetime
     key_id: str
     operation_id: str

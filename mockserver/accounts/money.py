@@ -36,6 +36,15 @@ def from_usd(value: object) -> Units:
     return int(amount.scaleb(10, context).to_integral_value(ROUND_HALF_EVEN, context))
 
 
+def divide_half_even(numerator: int, denominator: int) -> Units:
+    """``numerator / denominator`` rounded half-even to an integer, exactly (integers only, no floats)."""
+    quotient, remainder = divmod(numerator, denominator)
+    twice = 2 * remainder
+    if twice > denominator or (twice == denominator and quotient % 2):
+        quotient += 1
+    return quotient
+
+
 def to_usd(units: Units) -> float:
     """The JSON number for ``units``: the float nearest to the exact amount (correctly rounded)."""
     return units / SCALE

@@ -34,7 +34,8 @@ async def create_chat_completion(call: Call) -> Response:
     call.state.before_inference(call.principal)
     completion = complete(call.body, call.config.catalog, overrides, call.config.seed)
     record = partial(call.state.record_usage, call.principal, operation_id=call.operation.operation_id,
-                     model=completion.model.id, usage=completion.usage, headers=call.headers)
+                     model=completion.model.id, usage=completion.usage, headers=call.headers,
+                     cost_units=completion.cost_units)
     ident, created = f"chatcmpl-{os.urandom(16).hex()}", int(time.time())
     if call.body.get("stream"):
         include_usage = bool((call.body.get("stream_options") or {}).get("include_usage"))

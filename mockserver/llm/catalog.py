@@ -6,7 +6,7 @@ Read from a YAML data file (the bundled ``mockserver/data/models.yml`` or
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
+from mockserver.accounts import money
 from mockserver.errors import MockError
 from mockserver.spec.errors import SpecError
 from mockserver.spec.loader import read_document
@@ -24,8 +25,7 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 DEFAULT_CATALOG = DATA_DIR / "models.yml"
 CATALOG_SCHEMA = DATA_DIR / "catalog.schema.yml"
 DEFAULT_MODEL = "openai/gpt-4o-mini"
-MILLION = Decimal(1_000_000)
-COST_PLACES = Decimal("1e-10")  # costs are USD with at most 10 decimals
+MILLION = 1_000_000
 
 
 class CatalogError(Exception):
@@ -44,11 +44,24 @@ class ModelInfo:
     created: int = 0
     max_output_tokens: int | None = None
     dimensions: int | None = None
+    # The prices in money units (10^-10 USD) per million tokens: integers, so a cost is integer arithmetic.
+    input_units: int = field(init=False, repr=False, compare=False)
+    output_units: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "input_units", money.from_usd(self.input_price))
+        object.__setattr__(self, "output_units", money.from_usd(self.output_price))
+
+    def cost_units(self, prompt_tokens: int, completion_tokens: int = 0) -> money.Units:
+        """The cost of the tokens at this model's prices in money units (10^-10 USD), rounded half-even.
+
+        Exact for the catalog's prices (at most 4 decimals, so each token costs a whole number of units).
+        """
+        return money.divide_half_even(prompt_tokens * self.input_units + completion_tokens * self.output_units, MILLION)
 
     def cost(self, prompt_tokens: int, completion_tokens: int = 0) -> float:
-        """USD for the tokens at this model's prices, exact to 10 decimals."""
-        total = (prompt_tokens * self.input_price + completion_tokens * self.output_price) / MILLION
-        return float(total.quantize(COST_PLACES))
+        """USD for the tokens at this model's prices, exact to 10 decimals (the JSON number for :meth:`cost_units`)."""
+        return money.to_usd(self.cost_units(prompt_tokens, completion_tokens))
 
     def listing(self) -> dict[str, Any]:
         """The model as ``GET /models`` lists it (the overlaid ``Model`` schema)."""

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from mockserver.accounts import money
 from mockserver.errors import MockError
 from mockserver.generation import seeded_rng
 from mockserver.llm import tokens
@@ -44,6 +45,7 @@ class Completion:
     finish_reason: str  # stop | length | tool_calls
     usage: dict[str, Any]
     tool_calls: tuple[ToolCall, ...] = field(default=())
+    cost_units: int = 0  # usage["cost"] in money units (10^-10 USD), for the ledger
 
     def message(self) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": self.content, "refusal": None}
@@ -68,7 +70,8 @@ def complete(request: Mapping[str, Any], catalog: Catalog, overrides: Overrides,
         arguments = generate_valid(parameters, rng, f"tools[{index}].function.parameters")
         call = ToolCall(f"call_{rng.getrandbits(96):024x}", name, orjson.dumps(arguments).decode())
         completion_tokens = tokens.count(call.name) + tokens.count(call.arguments)
-        return Completion(model, None, "tool_calls", usage(model, prompt_tokens, completion_tokens), (call,))
+        units = model.cost_units(prompt_tokens, completion_tokens)
+        return Completion(model, None, "tool_calls", usage(prompt_tokens, completion_tokens, units), (call,), units)
     text = overrides.reply if overrides.reply is not None else _reply(response_format, overrides.style, messages,
                                                                           partial(_rng, request, seed))
     finish = "stop"
@@ -76,7 +79,8 @@ def complete(request: Mapping[str, Any], catalog: Catalog, overrides: Overrides,
     if max_tokens is not None and len(pieces) > max_tokens:
         text, finish = "".join(pieces[:max_tokens]), "length"
         pieces = pieces[:max_tokens]
-    return Completion(model, text, finish, usage(model, prompt_tokens, len(pieces)))
+    units = model.cost_units(prompt_tokens, len(pieces))
+    return Completion(model, text, finish, usage(prompt_tokens, len(pieces), units), cost_units=units)
 
 
 def _rng(request: Mapping[str, Any], seed: int) -> random.Random:
@@ -92,12 +96,12 @@ def _whole(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def usage(model: ModelInfo, prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+def usage(prompt_tokens: int, completion_tokens: int, cost_units: int) -> dict[str, Any]:
     return {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
-        "cost": model.cost(prompt_tokens, completion_tokens),
+        "cost": money.to_usd(cost_units),
         "prompt_tokens_details": {"cached_tokens": 0},
         "completion_tokens_details": {"reasoning_tokens": 0},
     }
