@@ -24,11 +24,9 @@ from mockserver.validation import invalid, query_lists, read_json_body, read_par
 async def read_call(scope: Scope, receive: Receive, operation: Operation, config: MockConfig, state: MockState,
                     path_params: Mapping[str, str]) -> Call:
     """The request as a validated :class:`Call` of ``operation``; a :class:`MockError` for what is wrong with it."""
-    raw_headers = scope["headers"]
-    header_bytes = sum(len(name) + len(value) for name, value in raw_headers)
+    headers, header_bytes = header_dict(scope["headers"])
     if header_bytes > config.max_headers:
         raise MockError(431, f"The request headers total {header_bytes} bytes; the limit is {config.max_headers} bytes.")
-    headers = header_dict(raw_headers)
     query_string = scope["query_string"]
     query = query_lists(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else {}
     cookie = headers.get("cookie")
@@ -68,14 +66,17 @@ async def read_call(scope: Scope, receive: Receive, operation: Operation, config
     )
 
 
-def header_dict(raw_headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """ASGI headers as a dict of lower-case names (as ASGI sends them); a repeated header keeps its first value."""
+def header_dict(raw_headers: list[tuple[bytes, bytes]]) -> tuple[dict[str, str], int]:
+    """ASGI headers as a dict of lower-case names (as ASGI sends them; a repeated header keeps its first
+    value), and their total size in bytes (names and values)."""
     headers: dict[str, str] = {}
+    size = 0
     for name, value in raw_headers:
+        size += len(name) + len(value)
         key = name.decode("latin-1")
         if key not in headers:
             headers[key] = value.decode("latin-1")
-    return headers
+    return headers, size
 
 
 async def read_limited_body(receive: Receive, headers: Mapping[str, str], limit: int, timeout: float) -> bytes:

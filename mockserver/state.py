@@ -153,6 +153,8 @@ class MockState:
 
 def _count(usage: Mapping[str, object], name: str, default: int = 0) -> int:
     value = usage.get(name, default)
+    if type(value) is int and value >= 0:  # noqa: E721  (an exact int: the usual case, and no bool)
+        return value
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"usage.{name} must be a non-negative integer, not {value!r}")
     return value

@@ -44,11 +44,6 @@ class Tally:
     tokens: int = 0
     cost: Units = 0
 
-    def add(self, entry: UsageEntry) -> None:
-        self.requests += 1
-        self.tokens += entry.total_tokens
-        self.cost += entry.cost
-
 
 @dataclass(frozen=True)
 class UsageSummary:
@@ -95,7 +90,9 @@ class MemoryLedger:
                 tally = table.get(entry.model)
                 if tally is None:
                     tally = table[entry.model] = Tally()
-                tally.add(entry)
+                tally.requests += 1
+                tally.tokens += entry.total_tokens
+                tally.cost += entry.cost
             self._monthly[month] = self._monthly.get(month, 0) + entry.cost
             self._entries.append(entry)
 

@@ -14,7 +14,7 @@ from starlette.responses import Response, StreamingResponse
 
 from mockserver.call import Call
 from mockserver.handlers import handles
-from mockserver.llm.chat import complete, completion_body
+from mockserver.llm.chat import Completion, complete, completion_body
 from mockserver.llm.embeddings import embed
 from mockserver.llm.overrides import read_overrides
 from mockserver.llm.streaming import paced, stream_steps
@@ -33,17 +33,20 @@ async def create_chat_completion(call: Call) -> Response:
     overrides = read_overrides(call.headers, call.config.overrides)
     call.state.before_inference(call.principal)
     completion = complete(call.body, call.config.catalog, overrides, call.config.seed)
-    record = partial(call.state.record_usage, call.principal, operation_id=call.operation.operation_id,
-                     model=completion.model.id, usage=completion.usage, headers=call.headers,
-                     cost_units=completion.cost_units)
     ident, created = f"chatcmpl-{os.urandom(16).hex()}", int(time.time())
     if call.body.get("stream"):
         include_usage = bool((call.body.get("stream_options") or {}).get("include_usage"))
         steps = stream_steps(completion, id=ident, created=created, include_usage=include_usage)
-        body = paced(steps, ttft_ms=overrides.ttft_ms, tokens_per_s=overrides.tokens_per_s, before_last=record)
+        body = paced(steps, ttft_ms=overrides.ttft_ms, tokens_per_s=overrides.tokens_per_s,
+                     before_last=partial(_record, call, completion))
         return StreamingResponse(body, media_type="text/event-stream", headers=STREAM_HEADERS)
-    record()
+    _record(call, completion)
     return JSONResponse(completion_body(completion, id=ident, created=created))
+
+
+def _record(call: Call, completion: Completion) -> None:
+    call.state.record_usage(call.principal, operation_id=call.operation.operation_id, model=completion.model.id,
+                            usage=completion.usage, headers=call.headers, cost_units=completion.cost_units)
 
 
 @handles("createEmbedding")

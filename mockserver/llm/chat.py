@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -38,13 +38,14 @@ class ToolCall:
         return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": self.arguments}}
 
 
-@dataclass(frozen=True, slots=True)
-class Completion:
+class Completion(NamedTuple):
+    """What the mock model answered (a named tuple: made for every call, so cheap to make)."""
+
     model: ModelInfo
     content: str | None
     finish_reason: str  # stop | length | tool_calls
     usage: dict[str, Any]
-    tool_calls: tuple[ToolCall, ...] = field(default=())
+    tool_calls: tuple[ToolCall, ...] = ()
     cost_units: int = 0  # usage["cost"] in money units (10^-10 USD), for the ledger
 
     def message(self) -> dict[str, Any]:
