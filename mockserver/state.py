@@ -97,21 +97,22 @@ class MockState:
     ) -> None:
         """Record one inference call's ``usage`` block (tokens and cost) against ``principal``.
 
+        ``headers`` are the request's, with lower-case names (as a :class:`~mockserver.call.Call` has them).
         ``cost_units`` is ``usage["cost"]`` in money units when the caller has it (read from the block otherwise).
         """
         prompt = _count(usage, "prompt_tokens")
         completion = _count(usage, "completion_tokens")
         total = _count(usage, "total_tokens", default=prompt + completion)
-        self.ledger.record(UsageEntry(
-            at=self.clock(),
-            key_id=principal.key_id if principal is not None else ANONYMOUS_KEY_ID,
-            operation_id=operation_id,
-            model=model,
-            prompt_tokens=prompt,
-            completion_tokens=completion,
-            total_tokens=total,
-            cost=money.from_usd(usage.get("cost") or 0) if cost_units is None else cost_units,
-            analytics=read_analytics(headers),
+        self.ledger.record(UsageEntry(  # positional, in field order: the cheapest way to make a named tuple
+            self.clock(),
+            principal.key_id if principal is not None else ANONYMOUS_KEY_ID,
+            operation_id,
+            model,
+            prompt,
+            completion,
+            total,
+            money.from_usd(usage.get("cost") or 0) if cost_units is None else cost_units,
+            read_analytics(headers),
         ))
 
     # -- management ------------------------------------------------------------------------------

@@ -179,8 +179,9 @@ def test_usage_blocks_are_checked(client):
 def test_analytics_headers_are_stored_with_each_call(client, five_keys):
     state, principals = five_keys
     record(state, principals[1], "m", {"prompt_tokens": 2, "total_tokens": 2, "cost": 0.5},
-           headers={"HTTP-Referer": "https://app.example.com", "X-Title": "Example App",
-                    "X-Requesty-Team": "growth", "x-requesty-feature": "search", "Content-Type": "application/json"})
+           headers={"http-referer": "https://app.example.com", "x-title": "Example App",  # lower case, as ASGI gives them
+                    "x-requesty-team": "growth", "x-requesty-feature": "search", "content-type": "application/json",
+                    "x-requesty-": "no field name"})
     record(state, principals[2], "m", {"prompt_tokens": 2, "total_tokens": 2, "cost": 0.5})
     first, second = state.ledger.entries()
     assert (first.key_id, first.analytics.origin, first.analytics.title) == (principals[1].key_id,
@@ -188,6 +189,15 @@ def test_analytics_headers_are_stored_with_each_call(client, five_keys):
     assert dict(first.analytics.fields) == {"team": "growth", "feature": "search"}
     assert (second.analytics.origin, second.analytics.title, dict(second.analytics.fields)) == (None, None, {})
     assert state.ledger.entries(principals[2].key_id) == [second]
+
+
+def test_analytics_headers_sent_in_any_case_are_recorded(client):
+    headers = {"HTTP-Referer": "https://app.example.com", "X-TITLE": "Example App", "X-Requesty-Team": "growth"}
+    chat = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    assert client.post("/chat/completions", json=chat, headers=headers).status_code == 200
+    (entry,) = client.app.state.mock.ledger.entries()
+    assert (entry.analytics.origin, entry.analytics.title, dict(entry.analytics.fields)) == (
+        "https://app.example.com", "Example App", {"team": "growth"})
 
 
 def test_totals_stay_exact_when_old_entries_are_dropped(clock):

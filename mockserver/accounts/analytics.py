@@ -19,17 +19,11 @@ NONE = Analytics()
 
 
 def read_analytics(headers: Mapping[str, str]) -> Analytics:
-    """The analytics a request carries; header names are matched without regard to case."""
-    origin = title = None
-    fields: dict[str, str] = {}
-    for name, value in headers.items():
-        lower = name.lower()
-        if lower == "http-referer":
-            origin = value
-        elif lower == "x-title":
-            title = value
-        elif lower.startswith(FIELD_PREFIX) and len(lower) > len(FIELD_PREFIX):
-            fields[lower[len(FIELD_PREFIX):]] = value
+    """The analytics a request carries; ``headers`` has lower-case names, as ASGI gives them."""
+    origin = headers.get("http-referer")
+    title = headers.get("x-title")
+    fields = {name[len(FIELD_PREFIX):]: value for name, value in headers.items()
+              if name[:len(FIELD_PREFIX)] == FIELD_PREFIX and len(name) > len(FIELD_PREFIX)}
     if origin is None and title is None and not fields:
         return NONE
     return Analytics(origin, title, fields)
