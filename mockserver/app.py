@@ -1,7 +1,8 @@
 """The mock as one ASGI app, built from the loaded spec: one endpoint per spec path, one endpoint shape for all.
 
-Layers, outermost first: the 500 guard (an unexpected error is answered in the error shape and
-logged), CORS, the fault middleware (faults and the journal), then the dispatcher: spec paths
+Layers, outermost first: CORS, which hands an unexpected error to the 500 guard (it is logged and,
+when nothing was sent yet, answered in the error shape, with the CORS headers), the fault middleware
+(faults and the journal), then the dispatcher: spec paths
 go straight to their endpoint; the mock's ``/__mock/`` endpoints and unknown paths to a
 Starlette router (404 ``unknown_path``, 405 with ``Allow``).
 """
@@ -17,7 +18,7 @@ from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, Router
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from mockserver.config import MockConfig
 from mockserver.cors import CORS
@@ -61,14 +62,14 @@ class MockApp:
                      for path, operations in config.spec.paths.items()}
         dispatch = Dispatcher(endpoints, self.fallback)
         self.stack = CORS(FaultMiddleware(dispatch, faults=faults, keys=state),
-                          allow_origins=config.cors_origins, expose_headers=EXPOSED_HEADERS)
+                          allow_origins=config.cors_origins, expose_headers=EXPOSED_HEADERS, on_error=_answer_500)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
         if scope["type"] != "http":  # lifespan, websockets: Starlette's router answers them
             await self.fallback(scope, receive, send)
             return
-        await _guarded(self.stack, scope, receive, send)
+        await self.stack(scope, receive, send)
 
 
 def create_app(config: MockConfig | None = None, state: MockState | None = None) -> MockApp:
@@ -78,22 +79,11 @@ def create_app(config: MockConfig | None = None, state: MockState | None = None)
     return MockApp(config, state, Faults(config.spec, config.seed, config.scenario))
 
 
-async def _guarded(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
-    """Run ``app``; on an unexpected error, log it, answer 500 in the error shape if nothing was sent, re-raise."""
-    started = False
-
-    async def sending(message: Message) -> None:
-        nonlocal started
-        started = True
-        await send(message)
-
-    try:
-        await app(scope, receive, sending)
-    except Exception:
-        log.exception("unexpected error answering %s %s", scope["method"], scope["path"])
-        if not started:
-            await error_response(500, "The mock failed to answer this request; see its log.")(scope, receive, send)
-        raise
+async def _answer_500(scope: Scope, receive: Receive, send: Send, started: bool) -> None:
+    """The 500 guard, for an unexpected error (re-raised after): log it; answer in the error shape if nothing was sent."""
+    log.exception("unexpected error answering %s %s", scope["method"], scope["path"])
+    if not started:
+        await error_response(500, "The mock failed to answer this request; see its log.")(scope, receive, send)
 
 
 def _endpoint(config: MockConfig, state: MockState, operations: list[Operation]) -> Endpoint:

@@ -10,11 +10,15 @@ header scan and one list concatenation per answer:
 - any other answer gains ``Vary: Origin`` and, when the request sent an allowed ``Origin``,
   ``Access-Control-Allow-Origin`` (``*``, or the origin when only some are allowed) and
   ``Access-Control-Expose-Headers``.
+
+An error escaping the app goes to ``on_error`` when one is given, with a ``send`` that still adds
+these headers and whether the answer had started: so an error answer is readable cross-origin too,
+and the mock needs no second wrapper around every answer to know whether one started.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,11 +27,15 @@ MAX_AGE_S = 600
 PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, " \
                  "Access-Control-Request-Private-Network"
 Raw = list[tuple[bytes, bytes]]
+VARY_ORIGIN = (b"vary", b"Origin")
+ErrorHook = Callable[[Scope, Receive, Send, bool], Awaitable[None]]  # (scope, receive, send, started)
 
 
 class CORS:
-    def __init__(self, app: ASGIApp, *, allow_origins: Collection[str], expose_headers: Collection[str]):
+    def __init__(self, app: ASGIApp, *, allow_origins: Collection[str], expose_headers: Collection[str],
+                 on_error: ErrorHook | None = None):
         self.app = app
+        self.on_error = on_error
         self.any_origin = "*" in allow_origins
         self.origins = frozenset(allow_origins)
         self.exposed = [(b"access-control-expose-headers", ", ".join(expose_headers).encode("latin-1"))]
@@ -47,13 +55,21 @@ class CORS:
             await self._preflight(scope, origin, method, send)
             return
         added = self._simple_headers(origin)
+        started = False
 
         async def sending(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message["headers"] = _with_vary(message.get("headers", []), added)
             await send(message)
 
-        await self.app(scope, receive, sending)
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            if self.on_error is not None:
+                await self.on_error(scope, receive, sending, started)
+            raise
 
     def _allowed(self, origin: bytes) -> bool:
         return self.any_origin or origin.decode("latin-1") in self.origins
@@ -99,6 +115,6 @@ def _with_vary(headers: Raw, added: Raw) -> Raw:
     """``added`` and ``Vary: Origin`` (joined to any ``Vary`` the answer has) appended to ``headers``."""
     vary = [value for name, value in headers if name == b"vary"]
     if not vary:
-        return headers + added + [(b"vary", b"Origin")]
+        return [*headers, *added, VARY_ORIGIN]
     kept = [(name, value) for name, value in headers if name != b"vary"]
     return kept + added + [(b"vary", b", ".join([*vary, b"Origin"]))]

@@ -73,6 +73,8 @@ def test_unexpected_error_is_a_500_in_the_error_shape(monkeypatch):
     client = TestClient(create_app(MockConfig(api_key=DEFAULT_API_KEY)), raise_server_exceptions=False, headers=ADMIN)
     response = client.get("/v1/models", headers={"Origin": "http://localhost:3000"})
     assert_error_shape(response, 500, "internal_error")
+    assert response.headers["access-control-allow-origin"] == "*"  # a browser app can read why it failed
+    assert response.headers["vary"] == "Origin"
 
 
 def test_lifespan_is_answered():
