@@ -154,13 +154,15 @@ def _may_repeat_a_key(body: Any, colons: int) -> bool:
     if colons < 2:
         return False
     keys, todo = 0, [body]
+    pop, extend = todo.pop, todo.extend
     while todo:  # a loop, not recursion: bodies nest up to 1024 levels
-        item = todo.pop()
-        if isinstance(item, dict):
+        item = pop()
+        kind = type(item)  # orjson makes exact dicts and lists
+        if kind is dict:
             keys += len(item)
-            todo.extend(item.values())
-        elif isinstance(item, list):
-            todo.extend(item)
+            extend(item.values())
+        elif kind is list:
+            extend(item)
     return keys != colons
 
 

@@ -59,12 +59,13 @@ def complete(request: Mapping[str, Any], catalog: Catalog, overrides: Overrides,
     """What the mock model answers to a (schema-valid) chat request; raises :class:`MockError` when the router would."""
     model = catalog.require(request.get("model") or DEFAULT_MODEL, "chat")
     messages: Sequence[Mapping[str, Any]] = request["messages"]
-    functions = _functions(request.get("tools"))
+    tools, tool_choice = request.get("tools"), request.get("tool_choice")
+    functions = _functions(tools) if tools else []
     response_format = request.get("response_format")
-    prompt_tokens = tokens.count_prompt(messages, request.get("tools"), response_format)
+    prompt_tokens = tokens.count_prompt(messages, tools, response_format)
     max_tokens = _whole(request.get("max_tokens"))
     _check_limits(model, prompt_tokens, max_tokens)
-    called = _tool_to_call(request.get("tool_choice"), functions, messages)
+    called = _tool_to_call(tool_choice, functions, messages) if functions or tool_choice is not None else None
     if called is not None:
         name, parameters, index = called
         rng = _rng(request, seed)

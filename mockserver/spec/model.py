@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import jsonschema_rs
@@ -140,6 +141,7 @@ def resolve_pointer(document: Any, pointer: str) -> Any:
     return node
 
 
+@lru_cache(maxsize=256)  # a request's Content-Type is one of a few strings, checked on every call
 def is_json(media_type: str) -> bool:
     base = media_type.split(";", 1)[0].strip().lower()
     return base == "application/json" or base.endswith("+json") or base == "*/*"
