@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from mockserver.errors import MockError
+from mockserver.validation import parse_json
 from tests.test_bad_input import assert_error_shape
 
 OK_MESSAGES = b'"messages":[{"role":"user","content":"hi"}]'
@@ -27,12 +32,56 @@ JSON = {"content-type": "application/json"}
     ("duplicate keys beside colons in strings",
      b'{"messages":[{"role":"user","content":"a:b"}],"user":"x:y","user":"z"}', "duplicate key 'user'"),
     ("duplicate empty keys", b'{' + OK_MESSAGES + b',"":1,"":2}', "duplicate key ''"),
+    ("duplicate keys whose lost colon an escaped one makes up",
+     b'{' + OK_MESSAGES + b',"user":"x","user":"\\u003a"}', "duplicate key 'user'"),
     ("truncated", b"{" + OK_MESSAGES, "not valid JSON"),
     ("a bare string", b'"hello"', "Invalid request"),
 ])
 def test_hostile_bodies_get_400(client, name, body, fragment):
     error = assert_error_shape(client.post("/chat/completions", content=body, headers=JSON), 400)
     assert fragment in error["message"], (name, error)
+
+
+def _text(value: object, escape_colons: bool) -> str:
+    """JSON text for ``value``, where an object is a list of (key, value) pairs (so keys may repeat)."""
+    if isinstance(value, list) and value and isinstance(value[0], tuple):
+        return "{" + ",".join(f"{_text(k, escape_colons)}:{_text(v, escape_colons)}" for k, v in value) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_text(v, escape_colons) for v in value) + "]"
+    text = json.dumps(value)
+    return text.replace(":", "\\u003a") if escape_colons and isinstance(value, str) else text
+
+
+KEYS = st.sampled_from(["a", "b", "a:b", ":", "", "é", "x\\y"])
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10, 10), st.sampled_from(["v", "::", "w:x", "é:", "\\"]))
+DOCUMENTS = st.recursive(SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3),
+    st.lists(st.tuples(KEYS, inner), min_size=1, max_size=4),
+), max_leaves=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(DOCUMENTS, st.booleans())
+def test_duplicate_keys_are_found_exactly(document, escape_colons):
+    raw = _text(document, escape_colons).encode()
+    try:
+        json.loads(raw, object_pairs_hook=_no_repeats)
+        repeated = False
+    except KeyError:
+        repeated = True
+    try:
+        parse_json(raw)
+        refused = False
+    except MockError as error:
+        assert "duplicate key" in error.message, error.message
+        refused = True
+    assert refused == repeated, raw
+
+
+def _no_repeats(pairs):
+    if len({key for key, _ in pairs}) != len(pairs):
+        raise KeyError("repeated")
+    return dict(pairs)
 
 
 def test_a_duplicate_free_body_still_passes(client):
