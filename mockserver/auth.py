@@ -50,15 +50,15 @@ def credential(scheme: SecurityScheme, headers: Mapping[str, str], query: Mappin
             return cookies.get(scheme.parameter)
         return headers.get(scheme.parameter.lower())
     header = headers.get("authorization", "")
+    if scheme.kind != "basic":
+        return bearer_token(header)
     prefix, _, value = header.partition(" ")
-    if scheme.kind == "basic":
-        if prefix.lower() != "basic":
-            return None
-        try:
-            return base64.b64decode(value.strip(), validate=True).decode().partition(":")[2] or None
-        except (ValueError, UnicodeDecodeError):
-            return None
-    return bearer_token(header)
+    if prefix.lower() != "basic":
+        return None
+    try:
+        return base64.b64decode(value.strip(), validate=True).decode().partition(":")[2] or None
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def authenticate(operation: Operation, keys, headers: Mapping[str, str], query: Mapping[str, list[str]],

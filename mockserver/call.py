@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 @dataclass(slots=True)
 class Call:
     operation: Operation
-    params: dict[str, dict[str, Any]]  # typed parameter values by location: path, query, header, cookie
+    params: Mapping[str, Mapping[str, Any]]  # typed parameter values by location: path, query, header, cookie
     body: Any  # the parsed JSON body, or None
     raw_body: bytes
     headers: Mapping[str, str]  # lower-case names; a repeated header's first value

@@ -10,6 +10,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -25,6 +26,11 @@ class Problem:
 
     def as_dict(self) -> dict[str, str]:
         return {"path": self.path, "message": self.message}
+
+
+# The values of an operation without parameters: one read-only value shared by all its calls.
+NO_PARAMETERS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
+    {location: MappingProxyType({}) for location in ("path", "query", "header", "cookie")})
 
 
 def query_lists(items: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
@@ -58,8 +64,10 @@ def read_parameters(
     query: Mapping[str, Sequence[str]],
     headers: Mapping[str, str],
     cookies: Mapping[str, str],
-) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
+) -> tuple[Mapping[str, Mapping[str, Any]], list[Problem]]:
     """Return the typed parameter values by location, and every problem found."""
+    if not operation.parameters:
+        return NO_PARAMETERS, []
     values: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}, "cookie": {}}
     problems: list[Problem] = []
     for param in operation.parameters:
