@@ -10,6 +10,8 @@ import orjson
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mockserver.cli import main
 from mockserver.llm import tokens
@@ -88,6 +90,14 @@ def test_token_estimate_is_the_documented_rule():
     assert tokens.split("internationalization") == ["intern", "ationa", "lizati", "on"]
     assert "".join(tokens.split("  spaced\tout  text \n")) == "  spaced\tout  text \n"
     assert tokens.count("Hello, world!") == tokens.count("Hello, world!") == 4
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+def test_ascii_text_is_split_as_the_unicode_rule_splits_it(text):
+    # ASCII text takes a faster pattern of explicit sets; it must cut exactly where the documented one does.
+    assert tokens.split(text) == tokens._TOKEN.findall(text)
+    assert tokens.count(text) == len(tokens._TOKEN.findall(text))
 
 
 def test_prompt_tokens_follow_the_per_message_overheads(client):

@@ -23,6 +23,10 @@ from typing import Any
 import orjson
 
 _TOKEN = re.compile(r"\s*(?:[^\W_]{1,6}|[^\w\s]|_)|\s+")
+# The same rule for ASCII text, with explicit character sets (what Unicode \s and \w are within ASCII):
+# about a third faster, since sre tests a set by bitmap instead of asking the Unicode database.
+_SPACE = r"\t\n\v\f\r\x1c-\x1f "
+_ASCII_TOKEN = re.compile(rf"[{_SPACE}]*(?:[A-Za-z0-9]{{1,6}}|[^A-Za-z0-9_{_SPACE}]|_)|[{_SPACE}]+")
 PER_MESSAGE = 3
 PER_NAME = 1
 REPLY_PRIMING = 3
@@ -31,11 +35,11 @@ IMAGE_TOKENS = 85
 
 def split(text: str) -> list[str]:
     """The text's tokens, in order; they join back to ``text``."""
-    return _TOKEN.findall(text)
+    return (_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text)
 
 
 def count(text: str) -> int:
-    return len(_TOKEN.findall(text))
+    return len((_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text))
 
 
 def count_json(value: Any) -> int:
@@ -60,7 +64,8 @@ def count_content(content: Any) -> int:
 
 
 def count_message(message: Mapping[str, Any]) -> int:
-    total = PER_MESSAGE + count_content(message.get("content"))
+    content = message.get("content")
+    total = PER_MESSAGE + (count(content) if type(content) is str else count_content(content))  # noqa: E721
     if message.get("name"):
         total += PER_NAME + count(str(message["name"]))
     for call in message.get("tool_calls") or ():
@@ -73,7 +78,9 @@ def count_message(message: Mapping[str, Any]) -> int:
 
 def count_prompt(messages: Iterable[Mapping[str, Any]], tools: Any = None, response_format: Any = None) -> int:
     """The prompt tokens of a chat request."""
-    total = REPLY_PRIMING + sum(count_message(m) for m in messages)
+    total = REPLY_PRIMING
+    for message in messages:
+        total += count_message(message)
     if tools:
         total += count_json(tools)
     if isinstance(response_format, Mapping) and response_format.get("type") == "json_schema":
