@@ -13,6 +13,9 @@ Use::
         ... await ...
         watch.extend(seconds)      # a new deadline from now
     # raises TimeoutError when the deadline passed while awaiting
+
+:func:`begin` runs an awaitable up to its first wait, so that a deadline need only be armed
+for an await that has to wait.
 """
 
 from __future__ import annotations
@@ -20,7 +23,11 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
+from collections.abc import Awaitable, Generator
 from types import TracebackType
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 _RESOLUTION_S = 0.001  # loop timers may fire this early (libuv counts milliseconds)
 _local = threading.local()
@@ -106,3 +113,44 @@ class Watch:
         if self.deadlines._release(self.task) and self.task.uncancel() <= self.cancelling \
                 and kind is asyncio.CancelledError:
             raise TimeoutError from error
+
+
+def begin(awaitable: Awaitable[T]) -> tuple[bool, Any]:
+    """Run ``awaitable`` up to its first wait: ``(True, result)`` when it finished without waiting,
+    else ``(False, rest)``, where ``rest`` is an awaitable that carries on from there.
+
+    So a deadline is armed only for an await that has to wait: a request body has nearly always
+    arrived before it is read, and then its read costs no deadline at all.
+    """
+    steps = awaitable.__await__()
+    try:
+        first = steps.send(None)
+    except StopIteration as done:
+        return True, done.value
+    return False, _Rest(steps, first)
+
+
+class _Rest:
+    """The rest of an awaitable :func:`begin` started: it hands each wait to the task, as ``await`` would."""
+
+    __slots__ = ("steps", "first")
+
+    def __init__(self, steps: Generator[Any, Any, Any], first: Any):
+        self.steps = steps
+        self.first = first
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        steps, waiting_on = self.steps, self.first
+        while True:
+            try:
+                sent = yield waiting_on
+            except BaseException as error:  # noqa: BLE001  (a cancellation thrown in by the task goes on down)
+                try:
+                    waiting_on = steps.throw(error)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    waiting_on = steps.send(sent)
+                except StopIteration as done:
+                    return done.value

@@ -11,7 +11,7 @@ from starlette.types import Receive, Scope
 from mockserver.auth import authenticate
 from mockserver.call import Call
 from mockserver.config import MockConfig
-from mockserver.deadlines import Deadlines
+from mockserver.deadlines import Deadlines, begin
 from mockserver.errors import MockError
 from mockserver.faults.headers import undocumented_code
 from mockserver.faults.middleware import CALLER_SCOPE_KEY, PREFER_SCOPE_KEY
@@ -86,21 +86,21 @@ async def read_limited_body(receive: Receive, headers: Mapping[str, str], limit:
         raise MockError(413, f"The request body is {declared} bytes; the limit is {limit} bytes.")
     chunks = []
     size = 0
-    try:
-        with Deadlines.of_running_loop().watch(timeout) as watch:
-            while True:
-                message = await receive()
-                if message["type"] != "http.request":
-                    raise ClientDisconnect()
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > limit:
-                    raise MockError(413, f"The request body is over the limit of {limit} bytes.")
-                chunks.append(chunk)
-                if not message.get("more_body", False):
-                    break
-                watch.extend(timeout)  # the limit is per piece: a slow upload may go on
-    except TimeoutError:
-        raise MockError(408, f"The request body did not arrive within {timeout:g} s.",
-                        headers={"Connection": "close"}) from None
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    while True:
+        arrived, message = begin(receive())
+        if not arrived:  # the next piece has to be waited for, at most ``timeout`` (a slow upload may go on)
+            try:
+                with Deadlines.of_running_loop().watch(timeout):
+                    message = await message
+            except TimeoutError:
+                raise MockError(408, f"The request body did not arrive within {timeout:g} s.",
+                                headers={"Connection": "close"}) from None
+        if message["type"] != "http.request":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise MockError(413, f"The request body is over the limit of {limit} bytes.")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -140,6 +140,25 @@ def test_a_body_that_stalls_gets_408_on_a_real_port(serve):
     assert time.monotonic() - started >= 0.3
 
 
+def test_a_slow_upload_that_keeps_coming_is_read_to_the_end(serve):
+    # The timeout is per piece: a body trickling in for longer than it, piece by piece within it, is read.
+    mock = serve(body_timeout=0.3)
+    port = int(mock.url.split(":")[2].split("/")[0])
+    body = b'{"messages":[{"role":"user","content":"slow but steady"}]}'
+    pieces = [body[i:i + 15] for i in range(0, len(body), 15)]
+    head = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer rq-mock-admin-key\r\n"
+            b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(head)
+        for piece in pieces:
+            time.sleep(0.15)
+            sock.sendall(piece)
+        answer = sock.recv(65536)
+    assert time.monotonic() - started > 0.3 * 1.5  # longer than one timeout in all
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+
+
 def test_server_still_answers_after_hostile_traffic(serve):
     mock = serve()
     port = int(mock.url.split(":")[2].split("/")[0])
