@@ -82,11 +82,15 @@ class MemoryLedger:
         self._org: dict[str, Tally] = {}
         self._monthly: dict[tuple[str, str], Units] = {}
         self._entries: deque[UsageEntry] = deque(maxlen=keep_entries)
+        self._last_month: tuple[int, int, str] = (0, 0, "")
 
     def record(self, entry: UsageEntry) -> None:
-        month = (entry.key_id, month_of(entry.at))
+        month = (entry.key_id, self._month_of(entry.at))
         with self._lock:
-            for table in (self._by_key.setdefault(entry.key_id, {}), self._org):
+            by_model = self._by_key.get(entry.key_id)
+            if by_model is None:
+                by_model = self._by_key[entry.key_id] = {}
+            for table in (by_model, self._org):
                 tally = table.get(entry.model)
                 if tally is None:
                     tally = table[entry.model] = Tally()
@@ -95,6 +99,16 @@ class MemoryLedger:
                 tally.cost += entry.cost
             self._monthly[month] = self._monthly.get(month, 0) + entry.cost
             self._entries.append(entry)
+
+    def _month_of(self, at: dt.datetime) -> str:
+        """:func:`month_of`, remembered for the month of the last call (nearly every call is in it)."""
+        last = self._last_month
+        if at.tzinfo is dt.UTC and at.month == last[1] and at.year == last[0]:
+            return last[2]
+        month = month_of(at)
+        if at.tzinfo is dt.UTC:
+            self._last_month = (at.year, at.month, month)
+        return month
 
     def usage_for_key(self, key_id: str) -> UsageSummary:
         with self._lock:
