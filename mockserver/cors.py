@@ -22,6 +22,8 @@ from collections.abc import Awaitable, Callable, Collection
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mockserver.request_headers import headers_of
+
 ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY")
 MAX_AGE_S = 600
 PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, " \
@@ -45,16 +47,16 @@ class CORS:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        origin = method = None
-        for name, value in scope["headers"]:
-            if name == b"origin" and origin is None:
-                origin = value
-            elif name == b"access-control-request-method" and method is None:
-                method = value
-        if origin is not None and method is not None and scope["method"] == "OPTIONS":
-            await self._preflight(scope, origin, method, send)
-            return
-        added = self._simple_headers(origin)
+        headers = headers_of(scope)[0]
+        origin = headers.get("origin")
+        if origin is None:
+            added: Raw = []
+        else:
+            method = headers.get("access-control-request-method")
+            if method is not None and scope["method"] == "OPTIONS":
+                await self._preflight(headers, origin, method, send)
+                return
+            added = self._simple_headers(origin)
         started = False
 
         async def sending(message: Message) -> None:
@@ -71,38 +73,33 @@ class CORS:
                 await self.on_error(scope, receive, sending, started)
             raise
 
-    def _allowed(self, origin: bytes) -> bool:
-        return self.any_origin or origin.decode("latin-1") in self.origins
+    def _allowed(self, origin: str) -> bool:
+        return self.any_origin or origin in self.origins
 
-    def _simple_headers(self, origin: bytes | None) -> Raw:
-        if origin is None:
-            return []
+    def _simple_headers(self, origin: str) -> Raw:
         if self.any_origin:
             return self.allow_any + self.exposed
-        return [(b"access-control-allow-origin", origin), *self.exposed] if self._allowed(origin) else self.exposed
+        if self._allowed(origin):
+            return [(b"access-control-allow-origin", origin.encode("latin-1")), *self.exposed]
+        return self.exposed
 
-    async def _preflight(self, scope: Scope, origin: bytes, method: bytes, send: Send) -> None:
-        requested: bytes | None = None
-        private = False
-        for name, value in scope["headers"]:
-            if name == b"access-control-request-headers" and requested is None:
-                requested = value
-            elif name == b"access-control-request-private-network":
-                private = True
+    async def _preflight(self, request: dict[str, str], origin: str, method: str, send: Send) -> None:
+        requested = request.get("access-control-request-headers")
+        private = "access-control-request-private-network" in request
         headers: Raw = [(b"vary", PREFLIGHT_VARY.encode())]
         failures = []
         if self.any_origin:
             headers.append((b"access-control-allow-origin", b"*"))
         elif self._allowed(origin):
-            headers.append((b"access-control-allow-origin", origin))
+            headers.append((b"access-control-allow-origin", origin.encode("latin-1")))
         else:
             failures.append("origin")
         headers += [(b"access-control-allow-methods", ", ".join(ALL_METHODS).encode()),
                     (b"access-control-max-age", str(MAX_AGE_S).encode())]
-        if method.decode("latin-1") not in ALL_METHODS:
+        if method not in ALL_METHODS:
             failures.append("method")
         if requested is not None:
-            headers.append((b"access-control-allow-headers", requested))  # every header is allowed: mirrored
+            headers.append((b"access-control-allow-headers", requested.encode("latin-1")))  # all allowed: mirrored
         if private:
             failures.append("private-network")
         status, body = (400, ("Disallowed CORS " + ", ".join(failures)).encode()) if failures else (200, b"OK")

@@ -16,6 +16,7 @@ from mockserver.errors import MockError
 from mockserver.faults.headers import undocumented_code
 from mockserver.faults.middleware import CALLER_SCOPE_KEY, PREFER_SCOPE_KEY
 from mockserver.handlers import is_admin_only
+from mockserver.request_headers import headers_of
 from mockserver.spec.model import Operation
 from mockserver.state import MockState
 from mockserver.validation import invalid, query_lists, read_json_body, read_parameters
@@ -24,7 +25,7 @@ from mockserver.validation import invalid, query_lists, read_json_body, read_par
 async def read_call(scope: Scope, receive: Receive, operation: Operation, config: MockConfig, state: MockState,
                     path_params: Mapping[str, str]) -> Call:
     """The request as a validated :class:`Call` of ``operation``; a :class:`MockError` for what is wrong with it."""
-    headers, header_bytes = header_dict(scope["headers"])
+    headers, header_bytes = headers_of(scope)
     if header_bytes > config.max_headers:
         raise MockError(431, f"The request headers total {header_bytes} bytes; the limit is {config.max_headers} bytes.")
     query_string = scope["query_string"]
@@ -64,19 +65,6 @@ async def read_call(scope: Scope, receive: Receive, operation: Operation, config
         prefer=prefer,
         example_name=prefer.example if prefer else None,
     )
-
-
-def header_dict(raw_headers: list[tuple[bytes, bytes]]) -> tuple[dict[str, str], int]:
-    """ASGI headers as a dict of lower-case names (as ASGI sends them; a repeated header keeps its first
-    value), and their total size in bytes (names and values)."""
-    headers: dict[str, str] = {}
-    size = 0
-    for name, value in raw_headers:
-        size += len(name) + len(value)
-        key = name.decode("latin-1")
-        if key not in headers:
-            headers[key] = value.decode("latin-1")
-    return headers, size
 
 
 async def read_limited_body(receive: Receive, headers: Mapping[str, str], limit: int, timeout: float) -> bytes:

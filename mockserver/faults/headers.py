@@ -18,6 +18,7 @@ PREFER = b"prefer"
 LATENCY = b"x-mock-latency-ms"
 STREAM_FAULT = b"x-mock-stream-fault"
 NAMES = frozenset({PREFER, LATENCY, STREAM_FAULT})
+DIRECTIVE_NAMES = frozenset(name.decode() for name in NAMES)
 MAX_LATENCY_MS = 600_000
 MAX_STALL_S = 3600.0
 

@@ -21,10 +21,11 @@ from starlette.requests import Request
 from mockserver.auth import authenticate, bearer_token
 from mockserver.errors import MockError
 from mockserver.faults.decide import NOTHING, applies, decide
-from mockserver.faults.headers import Directives, read_directives, undocumented_code
+from mockserver.faults.headers import DIRECTIVE_NAMES, Directives, read_directives, undocumented_code
 from mockserver.faults.ratelimit import estimate_tokens
 from mockserver.faults.runtime import Faults
 from mockserver.faults.streams import FaultySend, StreamAborted
+from mockserver.request_headers import headers_of
 from mockserver.validation import query_lists
 
 Scope = MutableMapping[str, Any]
@@ -72,7 +73,9 @@ class FaultMiddleware:
         scope[CALLER_SCOPE_KEY] = exchange.seen  # shared by the shallow copies of the scope made downstream
         try:
             try:
-                directives = read_directives(scope["headers"])
+                # The usual request names no directive: a look in the shared header dict says so.
+                directives = None if headers_of(scope)[0].keys().isdisjoint(DIRECTIVE_NAMES) \
+                    else read_directives(scope["headers"])
             except MockError as error:
                 await error.response()(scope, receive, exchange.send)
                 return
