@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
@@ -11,7 +12,7 @@ from starlette.types import Receive, Scope
 from mockserver.auth import authenticate
 from mockserver.call import Call
 from mockserver.config import MockConfig
-from mockserver.deadlines import Deadlines, begin
+from mockserver.eager import begin
 from mockserver.errors import MockError
 from mockserver.faults.headers import undocumented_code
 from mockserver.faults.middleware import CALLER_SCOPE_KEY, PREFER_SCOPE_KEY
@@ -78,7 +79,7 @@ async def read_limited_body(receive: Receive, headers: Mapping[str, str], limit:
         arrived, message = begin(receive())
         if not arrived:  # the next piece has to be waited for, at most ``timeout`` (a slow upload may go on)
             try:
-                with Deadlines.of_running_loop().watch(timeout):
+                async with asyncio.timeout(timeout):
                     message = await message
             except TimeoutError:
                 raise MockError(408, f"The request body did not arrive within {timeout:g} s.",
