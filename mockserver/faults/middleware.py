@@ -82,8 +82,8 @@ class FaultMiddleware:
             if directives is None and not faults.active:
                 await self.app(scope, receive, exchange.send)
                 return
-            exchange.operation = faults.operation(scope["method"], scope["path"])
-            if exchange.operation is None:
+            exchange.seen.operation = faults.operation(scope["method"], scope["path"])
+            if exchange.seen.operation is None:
                 await self.app(scope, receive, exchange.send)
                 return
             await self._faulty(scope, receive, exchange, directives)
@@ -94,7 +94,7 @@ class FaultMiddleware:
         """Answer one request of the exchange's operation with its faults, noting what was injected."""
         faults = self.faults
         scenario = faults.scenario
-        operation, send = exchange.operation, exchange.send
+        operation, send = exchange.seen.operation, exchange.send
         try:
             principal = self._principal(scope, operation)
         except MockError:  # no faults for a refused key: the app answers 401 as usual
@@ -177,7 +177,9 @@ class FaultMiddleware:
 
 
 class Seen:
-    """What the app found out about a request, for its journal entry: no lookup is made twice.
+    """What is known about a request, for its journal entry: the operation it reached (found by the
+    middleware when faults are active, else by the app) and the key the app authenticated; no lookup is
+    made twice.
 
     It holds no reference back to the scope, so a request leaves no reference cycle behind
     (a cycle waits for the garbage collector, which costs every request).
@@ -193,8 +195,8 @@ class Seen:
 class _Exchange:
     """One request on its way through: the ``send`` that notes the status, and its journal entry."""
 
-    __slots__ = ("middleware", "scope", "downstream", "sequence", "start", "arrived", "status", "operation",
-                 "seen", "fault", "stream", "recorded")
+    __slots__ = ("middleware", "scope", "downstream", "sequence", "start", "arrived", "status", "seen", "fault",
+                 "stream", "recorded")
 
     def __init__(self, middleware: FaultMiddleware, scope: Scope, send: Send, sequence: int):
         self.middleware = middleware
@@ -204,7 +206,6 @@ class _Exchange:
         self.start = time.perf_counter()
         self.arrived = time.time()
         self.status = 0
-        self.operation: Any = None
         self.seen = Seen()
         self.fault: str | None = None
         self.stream: FaultySend | None = None
@@ -222,7 +223,7 @@ class _Exchange:
             return
         self.recorded = True
         scope, middleware = self.scope, self.middleware
-        operation = self.operation or self.seen.operation or middleware.faults.operation(scope["method"], scope["path"])
+        operation = self.seen.operation or middleware.faults.operation(scope["method"], scope["path"])
         fault = self.fault
         if self.stream is not None and self.stream.fired:
             fault = f"stream:{self.stream.fault.fault}@{self.stream.count}"
