@@ -83,4 +83,4 @@ def clock() -> FakeClock:
     return FakeClock(dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC))
 
 
-collect_ignore = ["plugin_example"]  # run by test_pytest_plugin.py in a project of its own
+collect_ignore = ["e2e/plugin_example"]  # run by test_pytest_plugin.py in a project of its own

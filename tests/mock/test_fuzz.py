@@ -7,7 +7,7 @@ overlaid spec documents them.
 Chat and embeddings may also refuse a schema-valid request with 400 when it
 breaks a rule no JSON Schema can state (a tool_choice naming a function not in
 tools, a prompt over the model's context window, max_tokens over the model's
-limit): contract_tests/data/schemathesis.toml says so, and tests/test_inference_rules.py asserts
+limit): contract_tests/data/schemathesis.toml says so, and tests/mock/test_inference_rules.py asserts
 each of those answers specifically.
 """
 

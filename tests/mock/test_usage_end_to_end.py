@@ -10,7 +10,7 @@ import pytest
 from openai import AsyncOpenAI, OpenAI
 
 from mockserver.auth import DEFAULT_API_KEY
-from tests.test_ledger import assert_consistent, exact, expected_report
+from tests.mock.test_ledger import assert_consistent, exact, expected_report
 
 CHAT_MODELS = ["openai/gpt-4o-mini", "anthropic/claude-sonnet-4-20250514", "deepseek/deepseek-chat"]
 EMBEDDING_MODEL = "openai/text-embedding-3-small"

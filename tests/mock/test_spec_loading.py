@@ -8,7 +8,7 @@ import pytest
 
 from mockserver.spec import SpecError, default_overlay_path, default_spec_path, load_spec, read_document
 
-SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds" / "requesty-openapi.yml"
+SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds" / "requesty-openapi.yml"
 
 
 def test_bundled_upstream_spec_is_verbatim():

@@ -43,7 +43,7 @@ def test_faulty_answers_conform(case):
 def test_the_suite_reports_exactly_the_injected_faults():
     from contract_tests.runner import EMBEDDED_KEY, Options, run
 
-    # Faults off, the same run passes: tests/test_runner.py::test_cli_runs_the_embedded_mock_and_writes_every_report.
+    # Faults off, the same run passes: tests/suite/test_runner.py::test_cli_runs_the_embedded_mock_and_writes_every_report.
     scenario = build_scenario({"seed": 3, "errors": [{"status": 503, "rate": 0.05}]})
     faulty = run(Options(app=create_app(MockConfig(api_key=EMBEDDED_KEY, scenario=scenario)), report_dir=None))
     assert faulty.exit_code == 1 and faulty.failed

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from mockserver.errors import MockError
 from mockserver.validation import parse_json
-from tests.test_bad_input import assert_error_shape
+from tests.mock.test_bad_input import assert_error_shape
 
 OK_MESSAGES = b'"messages":[{"role":"user","content":"hi"}]'
 JSON = {"content-type": "application/json"}

@@ -77,7 +77,7 @@ def test_bad_scenarios_are_one_line_naming_the_place(text, message):
 def test_example_scenario_file_loads_and_round_trips():
     from pathlib import Path
 
-    scenario = from_options(str(Path(__file__).parents[1] / "examples" / "scenario.yml"))
+    scenario = from_options(str(Path(__file__).parents[2] / "examples" / "scenario.yml"))
     assert scenario is not None and not scenario.empty
     assert build_scenario(scenario.as_dict()) == scenario
 

@@ -94,7 +94,7 @@ def test_prefer_example_and_dynamic_choose_the_body(make_client, spec):
 
     from mockserver.spec import load_spec
 
-    library = load_spec(Path(__file__).parent / "data" / "library.yml")
+    library = load_spec(Path(__file__).parents[1] / "data" / "library.yml")
     client = make_client(spec=library, headers={"X-API-Key": DEFAULT_API_KEY})
     book = {"title": "Dune", "isbn": "9780441013593"}
     assert client.post("/books", json=book, headers={"Prefer": "example=dune"}).json()["id"] == 7

@@ -20,7 +20,7 @@ from mockserver.llm.replies import FIXED_REPLY
 from mockserver.spec import CompiledSchema
 from tests.oracle import assert_valid_response
 
-MODELS_FILE = Path(__file__).parents[1] / "mockserver" / "data" / "models.yml"
+MODELS_FILE = Path(__file__).parents[2] / "mockserver" / "data" / "models.yml"
 PRICES = {m["id"]: m for m in yaml.safe_load(MODELS_FILE.read_text())["models"]}
 HELLO = [{"role": "user", "content": "Hello, world!"}]
 LOOKUP = {"type": "function", "function": {"name": "lookup", "parameters": {

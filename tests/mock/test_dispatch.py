@@ -10,7 +10,7 @@ from mockserver.auth import DEFAULT_API_KEY
 from mockserver.config import MockConfig
 from mockserver.llm.catalog import Catalog
 from mockserver.routing import Dispatcher
-from tests.test_bad_input import assert_error_shape
+from tests.mock.test_bad_input import assert_error_shape
 
 ADMIN = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
 

@@ -1,6 +1,6 @@
 """The official OpenAI JavaScript SDK against the mock on a real port: chat, streams, embeddings, errors.
 
-The SDK is installed by npm from tests/js/package.json on first use (into tests/js/node_modules).
+The SDK is installed by npm from tests/e2e/js/package.json on first use (into tests/e2e/js/node_modules).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from bench.load import parse_wrk
 from bench.measure import QUICK, labels
 from bench.table import HEADER
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NUMBER = r"-?[\d,]+(\.\d+)?"
 FIGURE = re.compile(rf"^({NUMBER}|n/a \(.+\))$")
 RATIO = re.compile(rf"^({NUMBER}x|n/a \(.+\))$")

@@ -71,6 +71,6 @@ def test_docs_describe_every_check():
 
     from contract_tests.schema_layer import CHECKS as SCHEMA_CHECKS
 
-    docs = (Path(__file__).resolve().parents[1] / "docs" / "conformance-suite.md").read_text()
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "conformance-suite.md").read_text()
     missing = [name for name in CHECKS + [f"schema:{n}" for n in SCHEMA_CHECKS] if f"`{name}`" not in docs]
     assert not missing
