@@ -1,16 +1,14 @@
-"""The mock as one ASGI app, built from the loaded spec: one endpoint per spec path, one endpoint shape for all.
+"""The mock as one ASGI app, built from the loaded spec and a handler table.
 
-Layers, outermost first: CORS, which hands an unexpected error to the 500 guard (it is logged and,
-when nothing was sent yet, answered in the error shape, with the CORS headers), the fault middleware
-(faults and the journal), then the dispatcher: spec paths
-go straight to their endpoint; the mock's ``/__mock/`` endpoints and unknown paths to a
-Starlette router (404 ``unknown_path``, 405 with ``Allow``).
+Layers, outermost first: CORS; the 500 guard (:mod:`mockserver.guard`); the edge
+(:mod:`mockserver.edge`), which makes each request's Exchange, routes it once and journals it; then,
+for a spec path, the pipeline (:mod:`mockserver.pipeline`: limits, directives, authentication,
+faults, the call, the handler), and for any other path the mock's own ``/__mock/`` endpoints or the
+``unknown_path`` 404. The request goes one way: no inner module reads or writes anything of a layer
+that wraps it. ``docs/request-path.md`` draws the map.
 """
 
 from __future__ import annotations
-
-import logging
-from collections.abc import Mapping
 
 from starlette.datastructures import State
 from starlette.exceptions import HTTPException
@@ -22,19 +20,17 @@ from starlette.types import Receive, Scope, Send
 
 from mockserver.config import MockConfig
 from mockserver.cors import CORS
-from mockserver.errors import MockError, error_response
+from mockserver.edge import RESERVED_PREFIX, Edge
+from mockserver.errors import error_response
 from mockserver.faults import Faults
 from mockserver.faults.admin import admin_routes
-from mockserver.faults.middleware import FaultMiddleware
-from mockserver.handlers import generic, handler_for
-from mockserver.reading import read_call
+from mockserver.guard import Guard
+from mockserver.handlers import Handlers
+from mockserver.handlers.table import BUILTIN
+from mockserver.pipeline import Pipeline, routes
 from mockserver.responses import JSONResponse
-from mockserver.routing import Dispatcher, Endpoint
-from mockserver.spec.model import Operation
 from mockserver.state import MockState
 
-log = logging.getLogger("mockserver")
-RESERVED_PREFIX = "/__mock"
 EXPOSED_HEADERS = [
     "Retry-After",
     "x-request-id",
@@ -50,64 +46,31 @@ EXPOSED_HEADERS = [
 class MockApp:
     """The ASGI app; ``state.mock``, ``state.faults`` and ``state.config`` are its MockState, Faults and MockConfig."""
 
-    def __init__(self, config: MockConfig, state: MockState, faults: Faults):
+    def __init__(self, config: MockConfig, state: MockState, faults: Faults, handlers: Handlers = BUILTIN):
         self.state = State()
         self.state.mock, self.state.faults, self.state.config = state, faults, config
         own: list[BaseRoute] = [
             Route(f"{RESERVED_PREFIX}/openapi.json", _spec_endpoint(config), methods=["GET"]),
             *admin_routes(RESERVED_PREFIX, faults, state),
         ]
-        self.fallback = ExceptionMiddleware(Router(own, redirect_slashes=False), handlers={HTTPException: _http_error})
-        endpoints = {config.spec.base_path + path: _endpoint(config, state, operations)
-                     for path, operations in config.spec.paths.items()}
-        dispatch = Dispatcher(endpoints, self.fallback)
-        self.stack = CORS(FaultMiddleware(dispatch, faults=faults, keys=state),
-                          allow_origins=config.cors_origins, expose_headers=EXPOSED_HEADERS, on_error=_answer_500)
+        self.own = ExceptionMiddleware(Router(own, redirect_slashes=False), handlers={HTTPException: _http_error})
+        edge = Edge(routes(config, handlers), Pipeline(config, state, faults), self.own, state, faults)
+        self.stack = CORS(Guard(edge), allow_origins=config.cors_origins, expose_headers=EXPOSED_HEADERS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
         if scope["type"] != "http":  # lifespan, websockets: Starlette's router answers them
-            await self.fallback(scope, receive, send)
+            await self.own(scope, receive, send)
             return
         await self.stack(scope, receive, send)
 
 
-def create_app(config: MockConfig | None = None, state: MockState | None = None) -> MockApp:
-    """Build the mock for ``config`` (the bundled spec and defaults when omitted)."""
+def create_app(config: MockConfig | None = None, state: MockState | None = None,
+               handlers: Handlers = BUILTIN) -> MockApp:
+    """Build the mock for ``config`` (the bundled spec and defaults when omitted), answering with ``handlers``."""
     config = config or MockConfig()
     state = state or MockState(config)
-    return MockApp(config, state, Faults(config.spec, config.seed, config.scenario))
-
-
-async def _answer_500(scope: Scope, receive: Receive, send: Send, started: bool) -> None:
-    """The 500 guard, for an unexpected error (re-raised after): log it; answer in the error shape if nothing was sent."""
-    log.exception("unexpected error answering %s %s", scope["method"], scope["path"])
-    if not started:
-        await error_response(500, "The mock failed to answer this request; see its log.")(scope, receive, send)
-
-
-def _endpoint(config: MockConfig, state: MockState, operations: list[Operation]) -> Endpoint:
-    by_method = {op.method: op for op in operations}
-    allow = ", ".join(sorted(by_method))
-    prepared = {op.method: (op, handler_for(op.operation_id) or generic.answer) for op in operations}
-
-    async def endpoint(scope: Scope, receive: Receive, send: Send, path_params: Mapping[str, str]) -> None:
-        try:
-            entry = prepared.get(scope["method"])
-            if entry is None:
-                raise MockError(
-                    405,
-                    f"Method {scope['method']} is not allowed on {scope['path']}; allowed: {allow}.",
-                    headers={"Allow": allow},
-                )
-            operation, handler = entry
-            call = await read_call(scope, receive, operation, config, state, path_params)
-            response = await handler(call)
-        except MockError as error:
-            response = error.response()
-        await response(scope, receive, send)
-
-    return endpoint
+    return MockApp(config, state, Faults(config.seed, config.scenario), handlers)
 
 
 def _spec_endpoint(config: MockConfig):

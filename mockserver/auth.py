@@ -8,10 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mockserver.errors import MockError
-from mockserver.spec.model import Operation, SecurityScheme
+from mockserver.spec.model import SecurityScheme
 
 DEFAULT_API_KEY = "rq-mock-admin-key"
 ADMIN_KEY_ID = "admin"
+# What paths outside the spec (the mock's own endpoints, unknown paths) take: a bearer token.
+BEARER: tuple[tuple[SecurityScheme, ...], ...] = ((SecurityScheme("bearer", "bearer", "header", "authorization"),),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +63,18 @@ def credential(scheme: SecurityScheme, headers: Mapping[str, str], query: Mappin
         return None
 
 
-def authenticate(operation: Operation, keys, headers: Mapping[str, str], query: Mapping[str, list[str]],
-                 cookies: Mapping[str, str]) -> Principal | None:
-    """Return the principal, None for an operation open to all, or raise a 401."""
-    if not operation.needs_auth:
+def authenticate(security: tuple[tuple[SecurityScheme, ...], ...], keys, headers: Mapping[str, str],
+                 query: Mapping[str, list[str]], cookies: Mapping[str, str]) -> Principal | None:
+    """The caller, for the security alternatives of an operation: its principal, None when the
+    operation is open to all, or a 401 :class:`MockError`.
+
+    The one place a request's credentials are checked (``keys`` is the app's MockState); the
+    request's :class:`~mockserver.exchange.Exchange` calls it at most once.
+    """
+    if not security or not all(security):
         return None
     presented = False
-    for alternative in operation.security:
+    for alternative in security:
         if len(alternative) == 1:  # the usual case: one scheme, one token
             token = credential(alternative[0], headers, query, cookies)
             if token:

@@ -29,7 +29,7 @@ class Call:
     state: MockState
     seed: tuple[object, ...] = ()  # what rng is seeded from: --seed, the operation, the path and the query
     example_name: str | None = None
-    prefer: Directives | None = None  # the request's Prefer: example=, dynamic=true, a 2xx code=
+    prefer: Directives | None = None  # the request's directives: Prefer example=, dynamic=true, a success code=
     _rng: random.Random | None = field(default=None, repr=False)
 
     @property

@@ -11,14 +11,12 @@ header scan and one list concatenation per answer:
   ``Access-Control-Allow-Origin`` (``*``, or the origin when only some are allowed) and
   ``Access-Control-Expose-Headers``.
 
-An error escaping the app goes to ``on_error`` when one is given, with a ``send`` that still adds
-these headers and whether the answer had started: so an error answer is readable cross-origin too,
-and the mock needs no second wrapper around every answer to know whether one started.
+The 500 guard sits inside it, so an error answer is readable cross-origin too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Collection
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,14 +28,11 @@ PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-
                  "Access-Control-Request-Private-Network"
 Raw = list[tuple[bytes, bytes]]
 VARY_ORIGIN = (b"vary", b"Origin")
-ErrorHook = Callable[[Scope, Receive, Send, bool], Awaitable[None]]  # (scope, receive, send, started)
 
 
 class CORS:
-    def __init__(self, app: ASGIApp, *, allow_origins: Collection[str], expose_headers: Collection[str],
-                 on_error: ErrorHook | None = None):
+    def __init__(self, app: ASGIApp, *, allow_origins: Collection[str], expose_headers: Collection[str]):
         self.app = app
-        self.on_error = on_error
         self.any_origin = "*" in allow_origins
         self.origins = frozenset(allow_origins)
         self.exposed = [(b"access-control-expose-headers", ", ".join(expose_headers).encode("latin-1"))]
@@ -57,21 +52,13 @@ class CORS:
                 await self._preflight(headers, origin, method, send)
                 return
             added = self._simple_headers(origin)
-        started = False
 
         async def sending(message: Message) -> None:
-            nonlocal started
             if message["type"] == "http.response.start":
-                started = True
                 message["headers"] = _with_vary(message.get("headers", []), added)
             await send(message)
 
-        try:
-            await self.app(scope, receive, sending)
-        except Exception:
-            if self.on_error is not None:
-                await self.on_error(scope, receive, sending, started)
-            raise
+        await self.app(scope, receive, sending)
 
     def _allowed(self, origin: str) -> bool:
         return self.any_origin or origin in self.origins

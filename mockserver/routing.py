@@ -1,21 +1,18 @@
-"""Dispatch a request to its spec path: fixed paths by one dict lookup, templated ones by regular expression.
+"""Find a request's spec path: fixed paths by one dict lookup, templated ones by regular expression.
 
-Paths the spec does not have (the mock's own ``/__mock/`` endpoints, unknown paths) go to the
-``fallback`` app; its 404 is the mock's ``unknown_path`` error. There are no trailing-slash redirects.
+The one route table of the mock. There are no trailing-slash redirects; a path the spec does not
+have matches nothing (the edge hands it to the mock's own endpoints, or answers ``unknown_path``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
+from typing import Generic, TypeVar
 
-from starlette._utils import get_route_path
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-# An endpoint gets the path parameters by their spec names.
-Endpoint = Callable[[Scope, Receive, Send, Mapping[str, str]], Awaitable[None]]
+T = TypeVar("T")
 _TEMPLATE = re.compile(r"{([^}]*)}")
-_NO_PARAMS: Mapping[str, str] = {}
+NO_PARAMS: Mapping[str, str] = {}
 
 
 def route_order(path: str) -> tuple[tuple[int, str], ...]:
@@ -31,23 +28,20 @@ def compile_template(path: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
     return re.compile(pattern), names
 
 
-class Dispatcher:
-    def __init__(self, endpoints: Mapping[str, Endpoint], fallback: ASGIApp):
-        """``endpoints`` by full path template (base path included)."""
-        self.fixed = {path: endpoint for path, endpoint in endpoints.items() if "{" not in path}
-        self.templated = [(*compile_template(path), endpoints[path])
-                          for path in sorted(endpoints, key=route_order) if "{" in path]
-        self.fallback = fallback
+class Dispatcher(Generic[T]):
+    def __init__(self, routes: Mapping[str, T]):
+        """``routes`` by full path template (base path included)."""
+        self.fixed = {path: route for path, route in routes.items() if "{" not in path}
+        self.templated = [(*compile_template(path), routes[path])
+                          for path in sorted(routes, key=route_order) if "{" in path]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = get_route_path(scope)
-        endpoint = self.fixed.get(path)
-        if endpoint is not None:
-            await endpoint(scope, receive, send, _NO_PARAMS)
-            return
+    def match(self, path: str) -> tuple[T, Mapping[str, str]] | None:
+        """The route of ``path`` and its path parameters by their spec names; None for a path the spec lacks."""
+        route = self.fixed.get(path)
+        if route is not None:
+            return route, NO_PARAMS
         for pattern, names, candidate in self.templated:
-            match = pattern.fullmatch(path)
-            if match is not None:
-                await candidate(scope, receive, send, dict(zip(names, match.groups(), strict=True)))
-                return
-        await self.fallback(scope, receive, send)
+            found = pattern.fullmatch(path)
+            if found is not None:
+                return candidate, dict(zip(names, found.groups(), strict=True))
+        return None

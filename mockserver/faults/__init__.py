@@ -6,7 +6,7 @@ decide.py    pure: (seed, request number, operation) -> which random faults
 ratelimit.py requests/tokens per minute per key, over an injected clock
 streams.py   the send wrapper that breaks text/event-stream bodies
 runtime.py   the state in force: scenario, counter, rate windows, journal
-middleware.py the ASGI middleware that applies all of it
+inject.py    the fault step of the request path (mockserver/pipeline.py runs it)
 admin.py     /__mock/ reset, scenario, journal
 """
 

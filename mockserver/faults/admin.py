@@ -8,10 +8,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from mockserver.auth import bearer_token
+from mockserver.auth import BEARER, authenticate
 from mockserver.errors import MockError
 from mockserver.faults.runtime import Faults
 from mockserver.faults.scenario import Scenario, ScenarioError, parse_scenario
+from mockserver.request_headers import headers_of
 from mockserver.responses import JSONResponse
 
 MAX_SCENARIO_BYTES = 256 * 1024
@@ -70,12 +71,6 @@ def admin_routes(prefix: str, faults: Faults, state) -> list[BaseRoute]:
 
 
 def _require_admin(request: Request, state) -> None:
-    token = bearer_token(request.headers.get("authorization"))
-    if not token:
-        raise MockError(401, "The mock's admin endpoints need 'Authorization: Bearer ADMIN_KEY'.",
-                        code="missing_api_key", headers={"WWW-Authenticate": "Bearer"})
-    principal = state.authenticate(token)
-    if principal is None:
-        raise MockError(401, "Incorrect API key provided.", code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"})
-    if not principal.is_admin:
+    principal = authenticate(BEARER, state, headers_of(request.scope)[0], {}, {})
+    if principal is None or not principal.is_admin:
         raise MockError(403, "The mock's admin endpoints need the admin key.")

@@ -9,10 +9,15 @@ A bad value is a :class:`~mockserver.errors.MockError` 400 whose ``param`` names
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mockserver.errors import MockError
 from mockserver.faults.scenario import DEFAULT_AFTER, DEFAULT_STALL_S, STREAM_FAULTS, StreamFault
+
+if TYPE_CHECKING:
+    from mockserver.spec.model import Operation
 
 PREFER = b"prefer"
 LATENCY = b"x-mock-latency-ms"
@@ -31,14 +36,12 @@ class Directives:
     latency_ms: float | None = None
     stream_fault: StreamFault | None = None
 
-    @property
-    def shapes_body(self) -> bool:
-        """Whether the handler must see these (an example, generated data, or a success status)."""
-        return self.example is not None or self.dynamic or (self.code is not None and self.code < 400)
-
 
 def read_directives(raw_headers: list[tuple[bytes, bytes]]) -> Directives | None:
-    """The directives among ASGI ``raw_headers``, None when there are none (the common case)."""
+    """The directives among ASGI ``raw_headers``, None when there are none (the common case).
+
+    Repeated headers are joined, as RFC 9110 allows; a bad value is a 400 naming the header.
+    """
     found: dict[bytes, str] = {}
     for name, value in raw_headers:
         if name in NAMES:
@@ -57,9 +60,20 @@ def read_directives(raw_headers: list[tuple[bytes, bytes]]) -> Directives | None
     return Directives(code, example, dynamic, latency, fault)
 
 
-def undocumented_code(operation_id: str, code: int | str, documented: list[str]) -> MockError:
-    return _bad("Prefer", f"code={code} is not a documented response of {operation_id} "
-                          f"(documented: {', '.join(sorted(documented))}).")
+def documented_status(responses: Mapping[str, object], code: int) -> str | None:
+    """The one rule for ``Prefer: code=N``: the response documented as ``N``, else as its range (``4XX``)."""
+    exact = str(code)
+    if exact in responses:
+        return exact
+    family = f"{exact[0]}XX"
+    return family if family in responses else None
+
+
+def check_code(operation: Operation, directives: Directives) -> None:
+    """A 400 when the directives ask for a status the operation does not document."""
+    if directives.code is not None and documented_status(operation.responses, directives.code) is None:
+        raise _bad("Prefer", f"code={directives.code} is not a documented response of {operation.operation_id} "
+                             f"(documented: {', '.join(sorted(operation.responses))}).")
 
 
 def _bad(header: str, message: str) -> MockError:

@@ -34,5 +34,14 @@ class Journal:
         entries = list(self._entries)[::-1]
         return [dict(zip(FIELDS, e, strict=True)) for e in (entries if limit is None else entries[:limit])]
 
+    def record_exchange(self, exchange: Any) -> None:
+        """One finished :class:`~mockserver.exchange.Exchange`: what it reached, its status, its fault."""
+        operation, fault, stream = exchange.operation, exchange.fault, exchange.stream
+        if stream is not None and stream.fired:
+            fault = f"stream:{stream.fault.fault}@{stream.count}"
+        self._entries.append((exchange.sequence, exchange.arrived, exchange.method, exchange.path,
+                              operation.operation_id if operation is not None else None, exchange.status,
+                              exchange.latency_ms, fault, exchange.key_id))
+
     def clear(self) -> None:
         self._entries.clear()

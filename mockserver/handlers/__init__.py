@@ -1,57 +1,43 @@
-"""What answers a validated call.
+"""What answers a validated call: a table from ``operationId`` to :class:`Handler`, given to the app.
 
-Every operation of the loaded spec is answered by :func:`generic.answer`
-(examples, then generated data) unless a semantic handler is registered for
-its ``operationId``: that is where the gateway's real behaviour lives (chat,
-streams, keys, usage). A spec without those operation ids gets the generic
-mock for all of them.
+Every operation of the loaded spec is answered by :data:`GENERIC` (examples, then generated data)
+unless the table names a handler for its ``operationId``: that is where the gateway's real
+behaviour lives (chat, streams, keys, usage). :data:`mockserver.handlers.table.BUILTIN` is the
+Requesty table; a spec without those operation ids gets the generic mock for all of them, and an
+app can be given another table (``create_app(handlers=...)``), the way Starlette takes ``routes=[...]``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
+
+from mockserver.handlers import generic
+from mockserver.responses import JSONResponse
 
 if TYPE_CHECKING:
     from mockserver.call import Call
 
-Handler = Callable[["Call"], Awaitable[Response]]
-_REGISTRY: dict[str, Handler] = {}
-_ADMIN_ONLY: set[str] = set()
+Answer = Callable[["Call"], Awaitable[Response]]
 
 
-def handles(operation_id: str, *, admin_only: bool = False) -> Callable[[Handler], Handler]:
-    """Register the decorated coroutine as the semantic handler of ``operation_id``.
-
-    ``admin_only`` operations answer 403 to any other key, before the request is read.
-    """
-
-    def register(func: Handler) -> Handler:
-        _REGISTRY[operation_id] = func
-        if admin_only:
-            _ADMIN_ONLY.add(operation_id)
-        return func
-
-    return register
+@dataclass(frozen=True, slots=True)
+class Handler:
+    answer: Answer
+    admin_only: bool = False  # any key but the admin key gets 403, before the request is read
 
 
-def is_admin_only(operation_id: str) -> bool:
-    _load_builtin()
-    return operation_id in _ADMIN_ONLY
+Handlers = Mapping[str, Handler]
+GENERIC = Handler(generic.answer)
 
 
-def handler_for(operation_id: str) -> Handler | None:
-    _load_builtin()
-    return _REGISTRY.get(operation_id)
+def admin_json(payload: Callable[[Call], Any]) -> Handler:
+    """An admin-only handler whose answer is ``payload(call)`` as JSON."""
 
+    async def answer(call: Call) -> Response:
+        return JSONResponse(payload(call))
 
-_loaded = False
-
-
-def _load_builtin() -> None:
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        from mockserver.handlers import builtin  # noqa: F401  (registers on import)
+    return Handler(answer, admin_only=True)

@@ -6,6 +6,7 @@ from starlette.responses import Response
 
 from mockserver.call import Call
 from mockserver.errors import MockError
+from mockserver.faults.headers import documented_status
 from mockserver.generation import pick_example
 from mockserver.responses import JSONResponse, dumps
 from mockserver.spec.model import is_json
@@ -14,8 +15,11 @@ from mockserver.spec.model import is_json
 def render(call: Call) -> tuple[int, str | None, object]:
     """Choose status, media type and payload for ``call``: pure, deterministic for the call's seed."""
     prefer = call.prefer
-    code = str(prefer.code) if prefer and prefer.code is not None else None
-    response = call.operation.responses.get(code) if code else call.operation.success()  # documented: app.py checks
+    responses = call.operation.responses
+    if prefer is not None and prefer.code is not None:  # a success status: the pipeline checked it is documented
+        response = responses.get(documented_status(responses, prefer.code) or "")
+    else:
+        response = call.operation.success()
     if response is None:
         return 204, None, None
     status = int(response.status) if response.status.isdigit() else 200

@@ -13,7 +13,6 @@ from functools import partial
 from starlette.responses import Response, StreamingResponse
 
 from mockserver.call import Call
-from mockserver.handlers import handles
 from mockserver.llm.chat import Completion, complete, completion_body
 from mockserver.llm.embeddings import embed
 from mockserver.llm.overrides import read_overrides
@@ -23,12 +22,10 @@ from mockserver.responses import JSONResponse
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-@handles("listModels")
 async def list_models(call: Call) -> Response:
     return JSONResponse(call.config.catalog.listing())
 
 
-@handles("createChatCompletion")
 async def create_chat_completion(call: Call) -> Response:
     overrides = read_overrides(call.headers, call.config.overrides)
     call.state.before_inference(call.principal)
@@ -49,7 +46,6 @@ def _record(call: Call, completion: Completion) -> None:
                             usage=completion.usage, headers=call.headers, cost_units=completion.cost_units)
 
 
-@handles("createEmbedding")
 async def create_embedding(call: Call) -> Response:
     call.state.before_inference(call.principal)
     model, body = embed(call.body, call.config.catalog)

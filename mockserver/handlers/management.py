@@ -1,14 +1,12 @@
 """Key management and usage reports: the admin key's operations.
 
-Rendering only: the records and totals come from :class:`mockserver.state.MockState`.
+Payloads only (JSON-able values; ``handlers.admin_json`` sends them): the records and totals come
+from :class:`mockserver.state.MockState`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
-
-from starlette.responses import Response
 
 from mockserver.accounts import money
 from mockserver.accounts.clock import format_datetime, parse_datetime
@@ -16,10 +14,6 @@ from mockserver.accounts.keys import ApiKeyRecord
 from mockserver.accounts.ledger import UsageSummary
 from mockserver.call import Call
 from mockserver.errors import MockError
-from mockserver.handlers import handles
-from mockserver.responses import JSONResponse
-
-Payload = Callable[[Call], Any]
 
 
 def key_json(record: ApiKeyRecord, secret: str | None = None) -> dict[str, Any]:
@@ -51,19 +45,6 @@ def report_json(summary: UsageSummary) -> dict[str, Any]:
     }
 
 
-def admin_operation(operation_id: str) -> Callable[[Payload], Payload]:
-    """Register ``answer`` (a call in, a JSON payload out) as the admin-only handler of ``operation_id``."""
-
-    def register(answer: Payload) -> Payload:
-        @handles(operation_id, admin_only=True)
-        async def handler(call: Call) -> Response:
-            return JSONResponse(answer(call))
-
-        return answer
-
-    return register
-
-
 def _key_id(call: Call) -> str:
     return call.params["path"]["key_id"]
 
@@ -73,7 +54,6 @@ def _limit(body: dict[str, Any]) -> money.Units | None:
     return None if value is None else money.from_usd(value)
 
 
-@admin_operation("createApiKey")
 def create_api_key(call: Call) -> dict[str, Any]:
     body = call.body or {}
     expiry = body.get("expiry")
@@ -86,32 +66,26 @@ def create_api_key(call: Call) -> dict[str, Any]:
     return key_json(record, secret)
 
 
-@admin_operation("listApiKeys")
 def list_api_keys(call: Call) -> dict[str, Any]:
     return {"data": [key_json(record) for record in call.state.list_keys()]}
 
 
-@admin_operation("getApiKey")
 def get_api_key(call: Call) -> dict[str, Any]:
     return key_json(call.state.get_key(_key_id(call)))
 
 
-@admin_operation("deleteApiKey")
 def delete_api_key(call: Call) -> dict[str, Any]:
     call.state.delete_key(_key_id(call))
     return {"id": _key_id(call), "deleted": True}
 
 
-@admin_operation("updateApiKeyLimit")
 def update_api_key_limit(call: Call) -> dict[str, Any]:
     return key_json(call.state.set_limit(_key_id(call), _limit(call.body)))
 
 
-@admin_operation("getApiKeyUsage")
 def get_api_key_usage(call: Call) -> dict[str, Any]:
     return report_json(call.state.usage_for_key(_key_id(call)))
 
 
-@admin_operation("getOrganizationUsage")
 def get_organization_usage(call: Call) -> dict[str, Any]:
     return report_json(call.state.org_usage())

@@ -1,0 +1,148 @@
+"""One request on its way through the mock: everything known about it, found once, read by every step.
+
+The edge (:mod:`mockserver.edge`) builds an :class:`Exchange` per request; the pipeline's steps
+(limits, Prefer, authentication, faults, the call) and the journal read it. What costs something
+is found only when asked, and at most once:
+
+- the headers as a dict, and their size, when the exchange is made (every request needs them);
+- the query and cookies, parsed on first use;
+- the caller, authenticated on first use against the operation's security (:func:`auth.authenticate`);
+- the body, read on first use through the one bounded reader (:func:`body.read_limited_body`).
+
+It notes what happened to the request for the journal: its status, the fault injected, the
+stream fault's wrapper. It holds no reference to the ASGI scope, so a request leaves no
+reference cycle behind (a cycle waits for the garbage collector, which costs every request).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.requests import cookie_parser
+
+from mockserver import auth
+from mockserver.body import read_limited_body
+from mockserver.errors import MockError
+from mockserver.request_headers import headers_of
+from mockserver.validation import query_lists
+
+Message = dict[str, Any]
+Send = Callable[[Message], Awaitable[None]]
+Receive = Callable[[], Awaitable[Message]]
+_NO_QUERY: Mapping[str, list[str]] = {}
+_UNREAD = object()
+
+
+class Exchange:
+    __slots__ = ("method", "path", "query_string", "headers", "header_bytes", "receive", "keys", "sequence",
+                 "start", "arrived", "operation", "path_params", "status", "fault", "stream", "_downstream",
+                 "_on_done", "_query", "_cookies", "_principal", "_refused", "_body", "_json")
+
+    def __init__(self, scope: dict[str, Any], receive: Receive, send: Send, keys: Any, sequence: int,
+                 on_done: Callable[[Exchange], None]):
+        """``keys`` has ``authenticate(token) -> Principal | None`` (the app's MockState); ``on_done`` is
+        called once, when the answer's last bytes are handed over or the request ends without them."""
+        self.method: str = scope["method"]
+        self.path: str = scope["path"]
+        self.query_string: bytes = scope["query_string"]
+        self.headers, self.header_bytes = headers_of(scope)
+        self.receive = receive
+        self.keys = keys
+        self.sequence = sequence
+        self.start = time.perf_counter()
+        self.arrived = time.time()
+        self.operation: Any = None  # the spec operation the request reached, once routed
+        self.path_params: Mapping[str, str] = {}
+        self.status = 0
+        self.fault: str | None = None  # what was injected, for the journal
+        self.stream: Any = None  # the stream fault's send wrapper, when one was chosen
+        self._downstream = send
+        self._on_done: Callable[[Exchange], None] | None = on_done
+        self._query: Mapping[str, list[str]] | None = None
+        self._cookies: Mapping[str, str] | None = None
+        self._principal: Any = _UNREAD
+        self._refused = False
+        self._body: bytes | None = None
+        self._json: Any = _UNREAD
+
+    # -- the request ---------------------------------------------------------------------------
+
+    @property
+    def query(self) -> Mapping[str, list[str]]:
+        if self._query is None:
+            qs = self.query_string
+            self._query = query_lists(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) if qs else _NO_QUERY
+        return self._query
+
+    @property
+    def cookies(self) -> Mapping[str, str]:
+        if self._cookies is None:
+            cookie = self.headers.get("cookie")
+            self._cookies = cookie_parser(cookie) if cookie else {}
+        return self._cookies
+
+    def principal(self, security: tuple = auth.BEARER) -> Any:
+        """The caller, authenticated once (for the operation's ``security``); a 401 MockError when refused."""
+        if self._principal is _UNREAD:
+            try:
+                self._principal = auth.authenticate(security, self.keys, self.headers, self.query, self.cookies)
+            except MockError:
+                self._principal, self._refused = None, True
+                raise
+        elif self._refused:
+            auth.authenticate(security, self.keys, self.headers, self.query, self.cookies)  # raises the 401 again
+        return self._principal
+
+    async def body(self, limit: int, timeout: float) -> bytes:
+        """The whole body, read once within ``limit`` bytes and ``timeout`` seconds a piece (413, 408)."""
+        if self._body is None:
+            if "content-length" not in self.headers and "transfer-encoding" not in self.headers:
+                self._body = b""  # no body is coming (RFC 9112 6.3): nothing to wait for
+            else:
+                self._body = await read_limited_body(self.receive, self.headers, limit, timeout)
+        return self._body
+
+    def json_field(self, name: str) -> Any:
+        """A top-level field of the body read so far, if it is a JSON object (for fault rules; not validated)."""
+        if self._json is _UNREAD:
+            try:
+                self._json = orjson.loads(self._body) if self._body else None
+            except orjson.JSONDecodeError:
+                self._json = None
+        return self._json.get(name) if isinstance(self._json, dict) else None
+
+    # -- what happened, for the journal --------------------------------------------------------
+
+    async def send(self, message: Message) -> None:
+        """The downstream ``send``, noting the status; the journal entry is made before the last bytes leave."""
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        elif not message.get("more_body", False):
+            self.done()  # before the last bytes leave, so a client that got its answer finds it journaled
+        await self._downstream(message)
+
+    def done(self) -> None:
+        """Once: at the last body message, or when the request ends without one (a dropped stream)."""
+        on_done, self._on_done = self._on_done, None
+        if on_done is not None:
+            on_done(self)
+
+    @property
+    def latency_ms(self) -> float:
+        return round((time.perf_counter() - self.start) * 1000, 3)
+
+    @property
+    def key_id(self) -> str | None:
+        """The caller's key id: as authenticated, ``"unknown"`` for a refused key, None when none was sent."""
+        if self._principal is _UNREAD:  # no step needed the caller (an unknown path): find it for the journal
+            try:
+                self.principal()
+            except MockError:
+                pass
+        if self._refused:
+            return "unknown"
+        return self._principal.key_id if self._principal is not None else None

@@ -1,0 +1,20 @@
+"""The Requesty gateway's handlers by ``operationId``: the operations with semantic answers."""
+
+from __future__ import annotations
+
+from mockserver.handlers import Handler, Handlers, admin_json, inference, management
+
+BUILTIN: Handlers = {
+    # inference
+    "listModels": Handler(inference.list_models),
+    "createChatCompletion": Handler(inference.create_chat_completion),
+    "createEmbedding": Handler(inference.create_embedding),
+    # keys and usage: the organization's admin key only
+    "createApiKey": admin_json(management.create_api_key),
+    "listApiKeys": admin_json(management.list_api_keys),
+    "getApiKey": admin_json(management.get_api_key),
+    "deleteApiKey": admin_json(management.delete_api_key),
+    "updateApiKeyLimit": admin_json(management.update_api_key_limit),
+    "getApiKeyUsage": admin_json(management.get_api_key_usage),
+    "getOrganizationUsage": admin_json(management.get_organization_usage),
+}
