@@ -11,8 +11,8 @@ from contract_tests.checks.values import number, usage_of
 from contract_tests.results import MUST
 
 OP = "POST /chat/completions"
-COST = "spec/requesty-openapi.yml: Usage.cost ('Requesty USD cost for the request'); " \
-       "Requesty changelog: usage.cost on every response"
+USAGE_COST = "Usage.cost ('Requesty USD cost for the request')"
+CHANGELOG = "Requesty changelog: usage.cost on every response"
 PER_MILLION = 1_000_000
 
 
@@ -71,10 +71,11 @@ CHECKS = [
     Check("usage.total_is_sum", total_is_sum, OP, MUST,
           source="OpenAI API reference: Chat Completions (usage); spec/requesty-openapi.yml: Usage",
           reason="total_tokens = prompt_tokens + completion_tokens: clients bill and budget on it."),
-    Check("usage.cost_present", cost_present, OP, MUST, source=COST,
+    Check("usage.cost_present", cost_present, OP, MUST, source=f"spec/requesty-openapi.yml: {USAGE_COST}; {CHANGELOG}",
           reason="Requesty reports the USD cost of each request; it is never negative."),
     Check("usage.cost_matches_prices", cost_matches_prices, OP, MUST,
-          source=f"spec/requesty-openapi.yml: Model.input_price, output_price ('price per million tokens in USD'); {COST}",
+          source=f"spec/requesty-openapi.yml: Model.input_price, Model.output_price ('price per million tokens in USD'), "
+                 f"{USAGE_COST}; {CHANGELOG}",
           reason="cost = prompt_tokens x input_price / 1e6 + completion_tokens x output_price / 1e6 for the model "
                  "/models lists."),
     Check("usage.max_tokens_honoured", max_tokens_honoured, OP, MUST,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 
+import pytest
 from click.testing import CliRunner
 
 from contract_tests.cli import main
@@ -83,3 +85,29 @@ def test_help_lists_every_option():
     for option in ("--base-url", "--api-key", "--spec", "--overlay", "--seed", "--profile", "--report-dir", "--junit",
                    "--max-requests", "--max-spend", "--allow-writes", "--include", "--exclude"):
         assert option in output
+
+
+EMBEDDED_NOTE = ("target: the embedded mock, in-process; curl lines reproduce on `mockserver serve` with REQUESTY_API_KEY "
+                 "set to its admin key")
+
+
+@pytest.mark.parametrize(("include", "summary", "notes", "layers"), [
+    ("models.*", "2 passed, 0 failed (0 MUST), 0 skipped", [EMBEDDED_NOTE], {"semantic"}),
+    ("schema:not_a_server_error,models.unique_ids", "3 passed, 0 failed (0 MUST), 0 skipped",
+     [EMBEDDED_NOTE, "the schema layer stopped at its part of the request budget (11 requests); the rest was kept for "
+                     "the semantic layer"], {"schema", "semantic"}),
+])
+def test_cli_output_names_the_layers_and_the_reports(include, summary, notes, layers, tmp_path):
+    """The CLI's output is a contract: a snapshot, with the numbers that vary masked."""
+    result = CliRunner().invoke(main, ["run", "--include", include, "--max-requests", "20", "--report-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    masked = re.sub(r"\d+ requests, \$[\d.]+ reported spend, [\d.]+ s", "N requests, $S reported spend, T s",
+                    result.output.replace(str(tmp_path), "DIR"))
+    assert masked.splitlines() == [
+        "Target embedded mock conforms (profile quick, seed 0).",
+        f"{summary}; N requests, $S reported spend, T s.",
+        *notes,
+        "Reports in DIR/",
+    ]
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert {r["layer"] for r in data["results"]} == layers
