@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 
@@ -41,9 +42,10 @@ def selected(name: str, options: Options) -> bool:
 
 def run(options: Options, *consumers: Consumer) -> RunResult:
     """Run the suite, hand every event to each consumer, return the result (:class:`UsageError` if it cannot start)."""
-    for event in run_events(options):
-        for consume in consumers:
-            consume(event)
+    with closing(run_events(options)) as events:  # a consumer that raises still ends the session here
+        for event in events:
+            for consume in consumers:
+                consume(event)
     assert isinstance(event, RunFinished)
     return event.result
 

@@ -97,19 +97,15 @@ def matches_non_stream(ctx: CheckContext) -> None:
                                  f"{expected[:120]!r}")
 
 
-CHECKS = [
-    Check("sse.content_type", content_type, OP, MUST, source=WIRE,
-          reason="SDKs only parse a stream served as text/event-stream."),
-    Check("sse.data_json", data_json, OP, MUST, source=WIRE,
-          reason="Every event is a `data:` line holding one JSON chunk (or the [DONE] terminator)."),
-    Check("sse.done_last", done_last, OP, MUST, source=WIRE,
-          reason="`data: [DONE]` ends the stream; the SDKs stop reading there."),
-    Check("sse.one_id_model", one_id_model, OP, MUST, source=WIRE,
-          reason="Every chunk of one completion carries the same id and model."),
-    Check("sse.role_first", role_first, OP, MUST, source=WIRE,
-          reason="The first delta says who speaks: role assistant."),
-    Check("sse.one_finish_reason", one_finish_reason, OP, MUST, source=WIRE,
-          reason="Exactly one chunk ends the choice with a finish_reason; the others carry null."),
+CHECKS = [Check(name, func, OP, MUST, source=WIRE, reason=reason) for name, func, reason in (
+    ("sse.content_type", content_type, "SDKs only parse a stream served as text/event-stream."),
+    ("sse.data_json", data_json, "Every event is a `data:` line holding one JSON chunk (or the [DONE] terminator)."),
+    ("sse.done_last", done_last, "`data: [DONE]` ends the stream; the SDKs stop reading there."),
+    ("sse.one_id_model", one_id_model, "Every chunk of one completion carries the same id and model."),
+    ("sse.role_first", role_first, "The first delta says who speaks: role assistant."),
+    ("sse.one_finish_reason", one_finish_reason,
+     "Exactly one chunk ends the choice with a finish_reason; the others carry null."),
+)] + [
     Check("sse.usage_chunk", usage_chunk, OP, MUST,
           source=f"{WIRE}; Requesty changelog: cost on the final chunk with stream_options.include_usage",
           reason="With stream_options.include_usage, one last chunk before [DONE] has empty choices and the usage, "

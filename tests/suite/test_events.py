@@ -118,3 +118,16 @@ def test_progress_shows_the_events_on_one_line():
     lines = stream.getvalue().split("\r\x1b[K")
     assert lines == ["", "schema: GET /models (7 requests)", "semantic: sse.done_last (9 requests)",
                      "semantic: stopped: request budget reached (10 requests)", ""]
+
+
+def test_a_consumer_that_fails_still_ends_the_session():
+    gateway = ReferenceGateway()
+
+    def fails_after_a_key(event):
+        if isinstance(event, CheckFinished) and event.result.check == "keys.created_key_authenticates":
+            raise RuntimeError("the disk is full")
+
+    with pytest.raises(RuntimeError, match="disk is full") as failed:
+        run(options(gateway, include=("keys.*",)), fails_after_a_key)
+    assert list(gateway.keys) == ["admin"]  # while the traceback (and the stream in its frames) is still alive
+    assert failed.traceback
