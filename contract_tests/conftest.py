@@ -24,9 +24,10 @@ def options_from(config: pytest.Config, include: tuple[str, ...] = ()) -> Option
 
 
 def selected_checks(items: list[pytest.Item]) -> tuple[str, ...]:
-    """The check names of the conformance tests this session runs (parametrized by ``check``)."""
+    """The check names of the conformance tests this session runs (those using ``conformance``, by ``check``)."""
     return tuple(dict.fromkeys(item.callspec.params["check"] for item in items
-                               if "check" in getattr(getattr(item, "callspec", None), "params", {})))
+                               if "conformance" in getattr(item, "fixturenames", ())
+                               and "check" in getattr(getattr(item, "callspec", None), "params", {})))
 
 
 @pytest.fixture(scope="session")
