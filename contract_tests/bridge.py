@@ -1,8 +1,8 @@
 """Let Schemathesis (which speaks ``requests``) send through the suite's one httpx client.
 
 A ``requests`` adapter mounted on Schemathesis' session hands every prepared
-request to the target's client, so Layer 1 shares the budget, the redacted log,
-the 429 handling and the same-host rule with Layer 2, for the embedded mock
+request to the target's client, so the schema layer shares the budget, the redacted
+log, the 429 handling and the same-host rule with the semantic layer, for the embedded mock
 (ASGI) and a URL alike.
 """
 
@@ -65,7 +65,7 @@ def schemathesis_sessions(client: httpx.Client) -> Iterator[None]:
     Schemathesis' engine builds its sessions in several places (its run
     session, probes, an auth-less session) and offers no seam for a transport;
     answering ``Session.get_adapter`` with the bridge for every URL is the one
-    place that catches them all, so no request of Layer 1 can bypass the
+    place that catches them all, so no request of the schema layer can bypass the
     budget, the log or the same-host rule.
     """
     adapter = HttpxAdapter(client)

@@ -24,7 +24,7 @@ class Budget:
     requests: int = 0
     spend: float = 0.0
     stopped: str | None = None
-    reserved: int = 0  # requests held back for later work (Layer 2) while earlier work runs
+    reserved: int = 0  # requests held back for later work (the semantic layer) while earlier work runs
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def take_request(self) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 
 from contract_tests.profiles import PROFILES
+from contract_tests.reporting import DEFAULT_REPORT_DIR, report_files
 from contract_tests.reporting.markdown import summary_lines
-from contract_tests.runner import DEFAULT_REPORT_DIR, Options, UsageError, run
+from contract_tests.runner import run
+from contract_tests.session import Options, UsageError
 
 
 def _patterns(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -44,11 +46,11 @@ def run_command(base_url, api_key, spec, overlays, seed, profile, report_dir, ju
 
     progress = Progress() if Progress.wanted() else None
     options = Options(base_url=base_url, api_key=api_key, spec=spec, overlays=list(overlays) or None, seed=seed,
-                      profile=profile, report_dir=report_dir, junit=junit, max_requests=max_requests,
-                      max_spend=max_spend, allow_writes=allow_writes, insecure=insecure, include=_patterns(include),
-                      exclude=_patterns(exclude), progress=progress)
+                      profile=profile, max_requests=max_requests, max_spend=max_spend, allow_writes=allow_writes,
+                      insecure=insecure, include=_patterns(include), exclude=_patterns(exclude))
+    consumers = ([progress] if progress is not None else []) + report_files(report_dir, junit=junit)
     try:
-        result = run(options)
+        result = run(options, *consumers)
     except UsageError as exc:
         click.echo(f"contract-tests: error: {exc}", err=True)
         raise SystemExit(2) from None

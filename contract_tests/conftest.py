@@ -1,33 +1,41 @@
-"""Fixtures of the conformance suite under pytest: one session (target, budget, redaction) per test run."""
+"""The conformance suite under pytest: one run per test session, read check by check as the tests ask.
+
+The session fixture starts the run's event stream for the checks pytest
+selected (``-k``, deselection) and hands each test the results of its check;
+at the end of the session the stream is closed, which closes the session
+(created keys deleted, target closed) in the same place the CLI's run does.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from contract_tests.runner import Options, UsageError, open_session
+from contract_tests.runner import run_events
+from contract_tests.session import Options, UsageError
+from contract_tests.stream_reader import StreamReader
 
 
-def options_from(config: pytest.Config) -> Options:
+def options_from(config: pytest.Config, include: tuple[str, ...] = ()) -> Options:
     get = config.getoption
     return Options(base_url=get("ct_base_url"), api_key=get("ct_api_key"), spec=get("ct_spec"),
                    overlays=get("ct_overlay"), seed=get("ct_seed"), profile=get("ct_profile"),
                    max_requests=get("ct_max_requests"), max_spend=get("ct_max_spend"),
-                   allow_writes=get("ct_allow_writes"), insecure=get("ct_insecure"), report_dir=None)
+                   allow_writes=get("ct_allow_writes"), insecure=get("ct_insecure"), include=include)
+
+
+def selected_checks(items: list[pytest.Item]) -> tuple[str, ...]:
+    """The check names of the conformance tests this session runs (those using ``conformance``, by ``check``)."""
+    return tuple(dict.fromkeys(item.callspec.params["check"] for item in items
+                               if "conformance" in getattr(item, "fixturenames", ())
+                               and "check" in getattr(getattr(item, "callspec", None), "params", {})))
 
 
 @pytest.fixture(scope="session")
 def conformance(request: pytest.FixtureRequest):
+    options = options_from(request.config, selected_checks(request.session.items))
     try:
-        with open_session(options_from(request.config)) as session:
-            ctx = session.context()
-            yield session, ctx
-            if session.writes and not session.target.budget.exhausted:
-                ctx.cleanup()
+        reader = StreamReader(run_events(options))
     except UsageError as exc:
         pytest.exit(f"contract-tests: error: {exc}", returncode=2)
-
-
-@pytest.fixture(scope="session")
-def schema_results(conformance):
-    session, _ = conformance
-    return list(session.schema_layer().run())
+    yield reader
+    reader.close()

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Profile:
     name: str
-    description: str
     phases: tuple[str, ...]  # Schemathesis phases
     max_examples: int  # Schemathesis examples per operation and phase
     stateful_steps: int
-    read_only: bool  # Layer 1 only on GET operations; Layer 2 writes only with --allow-writes
+    read_only: bool  # the schema layer only on GET operations; semantic checks write only with --allow-writes
     max_requests: int | None  # default budgets (the options override them)
     max_spend: float | None
     max_tokens: int  # for the suite's own inference
@@ -20,11 +19,12 @@ class Profile:
 
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 PROFILES: dict[str, Profile] = {p.name: p for p in (
-    Profile("quick", "CI default on a local target: every phase, few examples", ALL_PHASES, 8, 6, False,
-            None, None, 16),
-    Profile("full", "every phase, many examples: a nightly run", ALL_PHASES, 60, 20, False, None, None, 16),
-    Profile("live", "a paid router: read-only operations plus minimal inference on the cheapest models, "
-            "within a budget", ("examples", "coverage", "fuzzing"), 3, 0, True, 200, 0.05, 8),
+    # CI default on a local target: every phase, few examples
+    Profile("quick", ALL_PHASES, 8, 6, False, None, None, 16),
+    # every phase, many examples: a nightly run
+    Profile("full", ALL_PHASES, 60, 20, False, None, None, 16),
+    # a paid router: read-only operations plus minimal inference on the cheapest models, within a budget
+    Profile("live", ("examples", "coverage", "fuzzing"), 3, 0, True, 200, 0.05, 8),
 )}
 
 

@@ -39,13 +39,3 @@ class Redactor:
 
     def headers(self, headers: dict[str, str]) -> dict[str, str]:
         return {name: MASK if name.lower() in _HEADER_NAMES else self.text(value) for name, value in headers.items()}
-
-    def value(self, value: object) -> object:
-        """Redact every string inside a JSON-like value."""
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, dict):
-            return {k: (MASK if k == "key" and isinstance(v, str) else self.value(v)) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.value(v) for v in value]
-        return value

@@ -9,7 +9,7 @@ only because of an addition in the project's overlay).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 
 
@@ -17,6 +17,21 @@ class Outcome(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     SKIP = "skip"
+
+
+class Layer(StrEnum):
+    """The suite's two layers, in the order a run goes through them."""
+
+    SCHEMA = "schema"  # Schemathesis over every operation of the overlaid spec
+    SEMANTIC = "semantic"  # the named checks of what no schema says
+
+    @property
+    def rank(self) -> int:
+        return list(Layer).index(self)
+
+
+MUST = "MUST"
+SHOULD = "SHOULD"
 
 
 class Origin(StrEnum):
@@ -41,7 +56,7 @@ class Finding:
 class CheckResult:
     check: str
     operation: str
-    layer: int
+    layer: Layer
     level: str  # MUST or SHOULD
     outcome: Outcome
     reason: str = ""
@@ -87,7 +102,7 @@ class RunResult:
             if existing.key == result.key:
                 existing.merge(result)
                 return
-        self.results.append(result)
+        self.results.append(replace(result, findings=list(result.findings)))  # the cell, apart from the observation
 
     @property
     def failed(self) -> list[CheckResult]:
@@ -95,7 +110,7 @@ class RunResult:
 
     @property
     def must_failures(self) -> list[CheckResult]:
-        return [r for r in self.failed if r.level == "MUST"]
+        return [r for r in self.failed if r.level == MUST]
 
     @property
     def exit_code(self) -> int:
@@ -107,9 +122,9 @@ class RunResult:
             counts[r.outcome.value] += 1
         return counts
 
-    def matrix(self, layer: int) -> tuple[list[str], list[str]]:
+    def matrix(self, layer: Layer) -> tuple[list[str], list[str]]:
         """The rows (operations) and columns (checks) of one layer's matrix; both empty when it did not run."""
-        items = [r for r in self.results if r.layer == layer]
+        items = self.of_layer(layer)
         return sorted({r.operation for r in items}, key=_operation_order), sorted({r.check for r in items})
 
     def cell(self, operation: str, check: str) -> CheckResult | None:
@@ -117,6 +132,9 @@ class RunResult:
             if r.operation == operation and r.check == check:
                 return r
         return None
+
+    def of_layer(self, layer: Layer) -> list[CheckResult]:
+        return [r for r in self.results if r.layer == layer]
 
     def as_dict(self) -> dict[str, object]:
         data = asdict(self)

@@ -1,4 +1,4 @@
-"""Layer 1: Schemathesis over every operation of the overlaid spec.
+"""The schema layer: Schemathesis over every operation of the overlaid spec.
 
 Its engine runs the examples, coverage, fuzzing and stateful phases with its
 built-in checks; every request goes through the target's guarded client (see
@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,11 +20,10 @@ import schemathesis
 from schemathesis.engine import Status, events, from_schema
 
 from contract_tests.bridge import schemathesis_sessions
-from contract_tests.checks.registry import MUST, SHOULD
 from contract_tests.curl import EMBEDDED_ORIGIN, KEY_VARIABLE, SERVED_ORIGIN, curl_line
 from contract_tests.profiles import Profile
 from contract_tests.redact import MASK
-from contract_tests.results import CheckResult, Finding, Origin, Outcome
+from contract_tests.results import MUST, SHOULD, CheckResult, Finding, Layer, Origin, Outcome
 from contract_tests.target import Target
 from mockserver.spec import LoadedSpec
 
@@ -45,7 +44,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "unsupported_method": (SHOULD, "A method the path does not document gets 405."),
     "allow_header_conformance": (SHOULD, "A 405 lists the allowed methods in Allow."),
 }
-SOURCE = "Schemathesis 4 built-in check over the overlaid spec"
+SOURCE = "spec/requesty-openapi.yml: paths, components; spec/overlay.yml: actions (a Schemathesis 4 built-in check)"
 # Per-operation settings that hold for any Requesty-compatible gateway (cross-field 400s), in Schemathesis'
 # own format. They are applied to the results, not handed to Schemathesis: an [[operations]] entry there
 # widens the operations a run selects, which would undo the live profile's read-only filter.
@@ -100,14 +99,12 @@ class SchemaLayer:
             schema = schema.include(method="GET")
         return schema
 
-    def run(self, on_event: Callable[[str], None] | None = None) -> Iterator[CheckResult]:
+    def run(self) -> Iterator[CheckResult]:
         stream = from_schema(self.schema()).execute()
         with schemathesis_sessions(self.target.client):
             for event in stream:
                 if isinstance(event, events.ScenarioFinished):
                     yield from self.results(event)
-                    if on_event is not None and event.label:
-                        on_event(f"{event.phase.value} {event.label}")
                 elif isinstance(event, events.NonFatalError) and not self.target.budget.exhausted:
                     yield self.error_result(event)
                 elif isinstance(event, events.FatalError):
@@ -120,7 +117,7 @@ class SchemaLayer:
         """A request that got no answer at all (connection reset, timeout): the target failed to serve it."""
         level, reason = CHECKS["not_a_server_error"]
         message = self.target.redactor.text(f"no answer: {type(event.value).__name__}: {event.value}")
-        return CheckResult(check=PREFIX + "not_a_server_error", operation=event.label, layer=1, level=level,
+        return CheckResult(check=PREFIX + "not_a_server_error", operation=event.label, layer=Layer.SCHEMA, level=level,
                            outcome=Outcome.FAIL, reason=reason, source=SOURCE, findings=[Finding(message=message[:500])])
 
     def results(self, event: events.ScenarioFinished) -> Iterator[CheckResult]:
@@ -134,7 +131,7 @@ class SchemaLayer:
             label = node.value.operation.label
             for check in nodes:
                 level, reason = CHECKS.get(check.name, (SHOULD, "Schemathesis check."))
-                result = CheckResult(check=PREFIX + check.name, operation=label, layer=1, level=level,
+                result = CheckResult(check=PREFIX + check.name, operation=label, layer=Layer.SCHEMA, level=level,
                                      outcome=Outcome.PASS, reason=reason, source=SOURCE)
                 if check.status is Status.FAILURE and check.failure_info is not None:
                     if self.allowed(check.name, label, check.failure_info, recorder, case_id):

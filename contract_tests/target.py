@@ -91,13 +91,6 @@ class Exchange:
     response_body: str
     elapsed: float
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "method": self.method, "url": self.url, "request_headers": self.request_headers,
-            "request_body": self.request_body, "status": self.status,
-            "response_headers": self.response_headers, "response_body": self.response_body,
-        }
-
 
 def reported_cost(content_type: str, body: bytes) -> float:
     """The ``usage.cost`` in a JSON answer or an SSE stream's usage chunk (0 when absent)."""
@@ -123,12 +116,11 @@ def _cost(text: str) -> float:
 
 class GuardedTransport(httpx.BaseTransport):
     def __init__(self, inner: httpx.BaseTransport, *, base_url: str, budget: Budget, redactor: Redactor,
-                 on_exchange: Callable[[Exchange], None] | None = None, sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep):
         self.inner = inner
         self.origin = origin(base_url)
         self.budget = budget
         self.redactor = redactor
-        self.on_exchange = on_exchange
         self.sleep = sleep
         self.log: list[Exchange] = []
 
@@ -167,8 +159,6 @@ class GuardedTransport(httpx.BaseTransport):
             elapsed=elapsed,
         )
         self.log.append(exchange)
-        if self.on_exchange is not None:
-            self.on_exchange(exchange)
         return httpx.Response(response.status_code, headers=response.headers, content=body,
                               extensions=response.extensions, request=request)
 
@@ -204,6 +194,11 @@ class Target:
         return self.embedded or is_loopback(self.base_url)
 
     @property
+    def exchanges(self) -> list[Exchange]:
+        """Every exchange of the run so far (redacted), oldest first."""
+        return self.transport.log
+
+    @property
     def shown_url(self) -> str:
         return self.display_url or self.base_url
 
@@ -218,15 +213,14 @@ def network_transport() -> httpx.HTTPTransport:
 
 @contextmanager
 def open_target(base_url: str, api_key: str, *, inner: httpx.BaseTransport | None = None, budget: Budget | None = None,
-                redactor: Redactor | None = None, embedded: bool = False, display_url: str = "",
-                on_exchange: Callable[[Exchange], None] | None = None, timeout: float = 60.0,
+                redactor: Redactor | None = None, embedded: bool = False, display_url: str = "", timeout: float = 60.0,
                 sleep: Callable[[float], None] = time.sleep) -> Iterator[Target]:
     """A :class:`Target` whose one client carries the key, the budget and the redaction."""
     budget = budget or Budget()
     redactor = redactor or Redactor()
     redactor.add(api_key)
     transport = GuardedTransport(inner or network_transport(), base_url=base_url, budget=budget, redactor=redactor,
-                                 on_exchange=on_exchange, sleep=sleep)
+                                 sleep=sleep)
     client = httpx.Client(transport=transport, base_url=base_url.rstrip("/") + "/", follow_redirects=False,
                           timeout=timeout)
     try:

@@ -197,7 +197,7 @@ def _set(path: tuple[str, ...], value: Any) -> Callable[[Call, dict], dict]:
     return change
 
 
-# One fault per Layer-2 check: the faulty gateway that check must fail on.
+# One fault per semantic check: the faulty gateway that check must fail on.
 FAULTS: dict[str, Fault] = {
     "sse.content_type": on_answer(lambda c, a: "event-stream" in a.headers.get("content-type", ""),
                                   lambda c, a: Answer(a.status, a.body, {"content-type": "text/plain"})),

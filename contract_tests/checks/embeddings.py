@@ -6,16 +6,19 @@ import base64
 import math
 import struct
 
-from contract_tests.checks.context import CheckContext, number
-from contract_tests.checks.registry import MUST, CheckFailed, check, expect
+from contract_tests.checks.check import Check
+from contract_tests.checks.context import CheckContext
+from contract_tests.checks.outcomes import CheckFailed, expect
+from contract_tests.checks.values import number
+from contract_tests.results import MUST
 
 OP = "POST /embeddings"
-SOURCE = "OpenAI embeddings API; overlay: CreateEmbeddingResponse"
+SOURCE = "OpenAI API reference: Embeddings; spec/overlay.yml: CreateEmbeddingResponse"
 INPUTS = ["red apple", "blue ocean", "green forest"]
 
 
 def _vectors(ctx: CheckContext, encoding_format: str = "float") -> list[dict]:
-    body = ctx.embeddings(INPUTS, encoding_format)
+    body = ctx.http.embeddings(ctx.catalog.embedding_model(), INPUTS, encoding_format)
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, list):
         raise CheckFailed(f"POST /embeddings: expected a data list, received {str(body)[:200]}")
@@ -36,33 +39,24 @@ def decode(value: object) -> list[float]:
     return list(struct.unpack(f"<{len(raw) // 4}f", raw))
 
 
-@check("embeddings.one_per_input", operation=OP, level=MUST, source=SOURCE,
-       reason="Each input gets exactly one embedding.")
 def one_per_input(ctx: CheckContext) -> None:
     data = _vectors(ctx)
     expect(len(data) == len(INPUTS), f"received {len(data)} embeddings for {len(INPUTS)} inputs")
 
 
-@check("embeddings.index_order", operation=OP, level=MUST, source=SOURCE,
-       reason="data[i].index == i: clients pair vectors with inputs by index.")
 def index_order(ctx: CheckContext) -> None:
     indexes = [item.get("index") for item in _vectors(ctx)]
     expect(indexes == list(range(len(indexes))), f"embedding indexes: received {indexes}, documented 0..n-1 in order")
 
 
-@check("embeddings.equal_dimensions", operation=OP, level=MUST,
-       source=SOURCE + "; /models dimensions",
-       reason="Every vector of one model has the same size, the model's listed dimensions when /models gives them.")
 def equal_dimensions(ctx: CheckContext) -> None:
     sizes = [len(decode(item.get("embedding"))) for item in _vectors(ctx)]
     expect(sizes and len(set(sizes)) == 1 and sizes[0] > 0, f"embedding sizes: received {sizes}, documented one size")
-    listed = (ctx.model(ctx.embedding_model()) or {}).get("dimensions")
+    listed = (ctx.catalog.model(ctx.catalog.embedding_model()) or {}).get("dimensions")
     if number(listed):
         expect(sizes[0] == listed, f"embedding size: received {sizes[0]}, /models lists dimensions {listed}")
 
 
-@check("embeddings.finite_values", operation=OP, level=MUST, source=SOURCE,
-       reason="Vectors hold finite numbers: NaN or infinity breaks every similarity.")
 def finite_values(ctx: CheckContext) -> None:
     for item in _vectors(ctx):
         values = decode(item.get("embedding"))
@@ -70,9 +64,6 @@ def finite_values(ctx: CheckContext) -> None:
         expect(not bad, f"embedding {item.get('index')}: received non-finite values {bad[:3]}")
 
 
-@check("embeddings.base64_decodes", operation=OP, level=MUST,
-       source="OpenAI embeddings API: encoding_format base64 (little-endian float32); the SDK's default",
-       reason="The base64 form decodes to float32 values, the same vectors as the float form.")
 def base64_decodes(ctx: CheckContext) -> None:
     floats = [decode(item.get("embedding")) for item in _vectors(ctx)]
     encoded = _vectors(ctx, "base64")
@@ -85,3 +76,19 @@ def base64_decodes(ctx: CheckContext) -> None:
         for i, (a, b) in enumerate(zip(floats, decoded, strict=True)):
             expect(len(a) == len(b) and all(math.isclose(x, y, rel_tol=1e-5, abs_tol=1e-6) for x, y in zip(a, b, strict=True)),
                    f"embedding {i}: the base64 form decodes to other values than the float form")
+
+
+CHECKS = [
+    Check("embeddings.one_per_input", one_per_input, OP, MUST, source=SOURCE,
+          reason="Each input gets exactly one embedding."),
+    Check("embeddings.index_order", index_order, OP, MUST, source=SOURCE,
+          reason="data[i].index == i: clients pair vectors with inputs by index."),
+    Check("embeddings.equal_dimensions", equal_dimensions, OP, MUST, source=SOURCE + ", Model.dimensions",
+          reason="Every vector of one model has the same size, the model's listed dimensions when /models gives them."),
+    Check("embeddings.finite_values", finite_values, OP, MUST, source=SOURCE,
+          reason="Vectors hold finite numbers: NaN or infinity breaks every similarity."),
+    Check("embeddings.base64_decodes", base64_decodes, OP, MUST,
+          source="OpenAI API reference: Embeddings (encoding_format base64); "
+                 "spec/overlay.yml: CreateEmbeddingResponse ('little-endian float32')",
+          reason="The base64 form decodes to float32 values, the same vectors as the float form."),
+]

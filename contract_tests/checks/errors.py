@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 
+from contract_tests.checks.check import Check
 from contract_tests.checks.context import CheckContext
-from contract_tests.checks.registry import MUST, CheckFailed, check, expect
+from contract_tests.checks.outcomes import CheckFailed, expect
+from contract_tests.results import MUST
 
 PROBE_ID = "contract-tests-probe"
 
 
 def error_problem(status: int, text: str) -> str | None:
     """Why ``text`` is not an OpenAI error body, or None when it is one."""
-    import json
-
     try:
         body = json.loads(text)
     except ValueError:
@@ -26,15 +27,13 @@ def error_problem(status: int, text: str) -> str | None:
     return None
 
 
-@check("errors.error_shape", operation="*", level=MUST, basis="overlay",
-       source="overlay: components.schemas.Error; OpenAI error format the SDKs parse",
-       reason="Every 4xx and 5xx is {'error': {'message', 'type', 'param', 'code'}}: the SDKs raise typed errors from it.")
 def error_shape(ctx: CheckContext) -> None:
-    ctx.request("GET", "/models", auth=False)
-    ctx.request("GET", "/models", key="contract-tests-not-a-key")
-    ctx.request("POST", "/chat/completions", json={"messages": "not a list"})
+    mark = ctx.http.mark()
+    ctx.http.request("GET", "/models", auth=False)
+    ctx.http.request("GET", "/models", key="contract-tests-not-a-key")
+    ctx.http.request("POST", "/chat/completions", json={"messages": "not a list"})
     problems = []
-    for exchange in ctx.target.transport.log:
+    for exchange in ctx.http.exchanges_since(mark):
         if exchange.status is not None and exchange.status >= 400:
             problem = error_problem(exchange.status, exchange.response_body)
             if problem:
@@ -46,13 +45,11 @@ def _probe(ctx: CheckContext, operation) -> tuple[str, str, object]:
     path = re.sub(r"{[^}]+}", PROBE_ID, operation.path)
     body: object = None
     if operation.body is not None:
-        body = {"/chat/completions": ctx.chat_body(max_tokens=1),
+        body = {"/chat/completions": ctx.http.chat_body(ctx.catalog.chat_model(), max_tokens=1),
                 "/embeddings": {"model": "any", "input": "probe"}}.get(operation.path, {})
     return operation.method, path, body
 
 
-@check("errors.auth_required", operation="*", level=MUST, source="upstream spec: security bearerAuth on every operation",
-       reason="Every operation refuses a request without a key with 401.")
 def auth_required(ctx: CheckContext) -> None:
     accepted = []
     for operation in ctx.spec.operations:
@@ -60,21 +57,19 @@ def auth_required(ctx: CheckContext) -> None:
                                         and operation.path not in ("/chat/completions", "/embeddings")):
             continue
         method, path, body = _probe(ctx, operation)
-        response = ctx.request(method, path, auth=False, json=body)
+        response = ctx.http.request(method, path, auth=False, json=body)
         if response.status_code != 401:
             accepted.append(f"{method} {operation.path} -> {response.status_code}")
     expect(not accepted, f"without a key, documented 401, received: {', '.join(accepted)}")
 
 
-@check("spec.operations_present", operation="*", level=MUST, source="upstream spec paths",
-       reason="Every documented read operation exists on the target; a 404 or 405 there is drift from the spec.")
 def operations_present(ctx: CheckContext) -> None:
     missing = []
     for operation in ctx.spec.operations:
         if operation.method != "GET":
             continue
         path = re.sub(r"{[^}]+}", PROBE_ID, operation.path)
-        response = ctx.request("GET", path)
+        response = ctx.http.request("GET", path)
         templated = "{" in operation.path
         if response.status_code == 405 or (response.status_code == 404 and not templated):
             missing.append(f"GET {operation.path} -> {response.status_code}")
@@ -87,3 +82,15 @@ def operations_present(ctx: CheckContext) -> None:
 def _resource_404(text: str) -> bool:
     """A 404 for an unknown resource says so in the error shape; an unknown path usually does not."""
     return error_problem(404, text) is None and "unknown_path" not in text
+
+
+CHECKS = [
+    Check("errors.error_shape", error_shape, "*", MUST, basis="overlay",
+          source="spec/overlay.yml: components.schemas.Error; OpenAI API reference: Error codes",
+          reason="Every 4xx and 5xx is {'error': {'message', 'type', 'param', 'code'}}: the SDKs raise typed errors "
+                 "from it."),
+    Check("errors.auth_required", auth_required, "*", MUST, source="spec/requesty-openapi.yml: security bearerAuth",
+          reason="Every operation refuses a request without a key with 401."),
+    Check("spec.operations_present", operations_present, "*", MUST, source="spec/requesty-openapi.yml: paths",
+          reason="Every documented read operation exists on the target; a 404 or 405 there is drift from the spec."),
+]

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import math
 
-from contract_tests.checks.context import CheckContext, number, usage_of
-from contract_tests.checks.registry import MUST, CheckFailed, check, expect
+from contract_tests.checks.check import Check
+from contract_tests.checks.context import CheckContext
+from contract_tests.checks.outcomes import CheckFailed, expect
+from contract_tests.checks.values import number, usage_of
+from contract_tests.results import MUST
 
-SOURCE = "Requesty Usage & Analytics API (seeds/requesty-usage-api.txt); upstream spec UsageReport"
+SOURCE = "Requesty usage API page: Usage & Analytics API; spec/requesty-openapi.yml: UsageReport"
 CALLS = 2
+CHAT = "POST /chat/completions"
 
 
 def _report(ctx: CheckContext, path: str) -> dict:
-    body = ctx.ok(ctx.request("GET", path), f"GET {path}", resource="/api-keys/" in path)
+    body = ctx.http.ok(ctx.http.request("GET", path), f"GET {path}", resource="/api-keys/" in path)
     if not isinstance(body, dict) or not all(number(body.get(k)) for k in ("total_cost", "total_requests")):
         raise CheckFailed(f"GET {path}: expected total_cost and total_requests, received {str(body)[:200]}")
     return body
@@ -20,26 +24,24 @@ def _report(ctx: CheckContext, path: str) -> dict:
 
 def _spend_a_little(ctx: CheckContext, *, with_new_key: bool = False) -> None:
     """Make sure the reports have something to add up: one small chat call (shared with other checks)."""
+    model = ctx.catalog.chat_model()
     if with_new_key:
-        ctx.chat(key=ctx.secret(ctx.create_key()))
+        ctx.http.chat(model, key=ctx.keys.secret(ctx.keys.create()))
     else:
-        ctx.chat()
+        ctx.http.chat(model)
 
 
 def _close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
 
 
-@check("reports.grow_by_calls", operation="GET /api-keys/{key_id}/usage", level=MUST, writes=True, source=SOURCE,
-       reason="A key's report grows by exactly the calls made with it: requests, tokens and cost.")
 def grow_by_calls(ctx: CheckContext) -> None:
-    created = ctx.create_key()
-    secret = ctx.secret(created)
+    created = ctx.keys.create()
+    secret = ctx.keys.secret(created)
     path = f"/api-keys/{created['id']}/usage"
     before = _report(ctx, path)
-    usages = []
-    for _ in range(CALLS):
-        usages.append(usage_of(ctx.ok(ctx.chat(key=secret), "POST /chat/completions"), "POST /chat/completions"))
+    model = ctx.catalog.chat_model()
+    usages = [usage_of(ctx.http.ok(ctx.http.chat(model, key=secret), CHAT), CHAT) for _ in range(CALLS)]
     after = _report(ctx, path)
     grew = after["total_requests"] - before["total_requests"]
     expect(grew == CALLS, f"{path}: total_requests grew by {grew} after {CALLS} calls")
@@ -52,8 +54,6 @@ def grow_by_calls(ctx: CheckContext) -> None:
            f"{path}: total_cost grew by {after['total_cost'] - before['total_cost']:.12g}, the calls cost {cost:.12g}")
 
 
-@check("reports.breakdown_sums", operation="GET /organization/usage", level=MUST, source=SOURCE,
-       reason="A report's per-model breakdown adds up to its totals.")
 def breakdown_sums(ctx: CheckContext) -> None:
     _spend_a_little(ctx)
     report = _report(ctx, "/organization/usage")
@@ -69,11 +69,9 @@ def breakdown_sums(ctx: CheckContext) -> None:
                                               f"{total} is {report[total]:.12g}")
 
 
-@check("reports.org_covers_keys", operation="GET /organization/usage", level=MUST, source=SOURCE,
-       reason="The organization's totals cover every key's totals.")
 def org_covers_keys(ctx: CheckContext) -> None:
     _spend_a_little(ctx, with_new_key=ctx.allow_writes)
-    listed = ctx.ok(ctx.request("GET", "/api-keys"), "GET /api-keys")
+    listed = ctx.http.ok(ctx.http.request("GET", "/api-keys"), "GET /api-keys")
     keys = [k for k in (listed.get("data") or []) if isinstance(k, dict) and isinstance(k.get("id"), str)][:10]
     requests = cost = 0.0
     for key in keys:
@@ -84,3 +82,13 @@ def org_covers_keys(ctx: CheckContext) -> None:
     expect(org["total_requests"] >= requests, f"organization total_requests {org['total_requests']} < the keys' "
                                               f"{requests:g}")
     expect(org["total_cost"] + 1e-9 >= cost, f"organization total_cost {org['total_cost']:.12g} < the keys' {cost:.12g}")
+
+
+CHECKS = [
+    Check("reports.grow_by_calls", grow_by_calls, "GET /api-keys/{key_id}/usage", MUST, writes=True, source=SOURCE,
+          reason="A key's report grows by exactly the calls made with it: requests, tokens and cost."),
+    Check("reports.breakdown_sums", breakdown_sums, "GET /organization/usage", MUST, source=SOURCE,
+          reason="A report's per-model breakdown adds up to its totals."),
+    Check("reports.org_covers_keys", org_covers_keys, "GET /organization/usage", MUST, source=SOURCE,
+          reason="The organization's totals cover every key's totals."),
+]

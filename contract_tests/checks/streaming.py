@@ -4,59 +4,55 @@ from __future__ import annotations
 
 import json
 
+import httpx
+
 from contract_tests import sse
-from contract_tests.checks.context import CheckContext, number
-from contract_tests.checks.registry import MUST, SHOULD, CheckFailed, check, expect
+from contract_tests.checks.check import Check
+from contract_tests.checks.context import CheckContext
+from contract_tests.checks.outcomes import CheckFailed, expect
+from contract_tests.checks.values import number
+from contract_tests.results import MUST, SHOULD
 
 OP = "POST /chat/completions"
-WIRE = "OpenAI chat streaming format (DESIGN.md: the OpenAI wire format)"
+WIRE = "OpenAI API reference: Chat Completions streaming (chat.completion.chunk); spec/overlay.yml: ChatCompletionChunk"
+
+
+def _stream(ctx: CheckContext) -> httpx.Response:
+    return ctx.http.stream(ctx.catalog.chat_model())
 
 
 def _chunks(ctx: CheckContext) -> list[dict]:
-    _, text = ctx.stream_text()
-    return sse.chunks(text)
+    return sse.chunks(_stream(ctx).text)
 
 
-@check("sse.content_type", operation=OP, level=MUST, source=WIRE,
-       reason="SDKs only parse a stream served as text/event-stream.")
 def content_type(ctx: CheckContext) -> None:
-    response, _ = ctx.stream_text()
-    received = response.headers.get("content-type", "")
+    received = _stream(ctx).headers.get("content-type", "")
     expect(received.split(";")[0].strip() == "text/event-stream",
            f"stream content type: received {received!r}, documented text/event-stream")
 
 
-@check("sse.data_json", operation=OP, level=MUST, source=WIRE,
-       reason="Every event is a `data:` line holding one JSON chunk (or the [DONE] terminator).")
 def data_json(ctx: CheckContext) -> None:
-    _, text = ctx.stream_text()
-    events, problems = sse.parse(text)
+    events, problems = sse.parse(_stream(ctx).text)
     expect(not problems, f"stream grammar: {problems[0]}" if problems else "")
     expect(events, "stream: received no event, documented a sequence of data events")
-    for number_, event in enumerate(events, 1):
-        expect(event.data or event.is_done,
-               f"event {number_} has no data line: {event.fields}")
+    for position, event in enumerate(events, 1):
+        expect(event.data or event.is_done, f"event {position} has no data line: {event.fields}")
         if event.is_done:
             continue
         try:
             value = json.loads(event.data)
         except ValueError:
-            raise CheckFailed(f"event {number_}: data is not JSON: {event.data[:120]!r}") from None
-        expect(isinstance(value, dict), f"event {number_}: data is JSON but not an object: {event.data[:120]!r}")
+            raise CheckFailed(f"event {position}: data is not JSON: {event.data[:120]!r}") from None
+        expect(isinstance(value, dict), f"event {position}: data is JSON but not an object: {event.data[:120]!r}")
 
 
-@check("sse.done_last", operation=OP, level=MUST, source=WIRE,
-       reason="`data: [DONE]` ends the stream; the SDKs stop reading there.")
 def done_last(ctx: CheckContext) -> None:
-    _, text = ctx.stream_text()
-    events, _ = sse.parse(text)
+    events, _ = sse.parse(_stream(ctx).text)
     done = [i for i, e in enumerate(events) if e.is_done]
     expect(done, "stream: no `data: [DONE]` event, documented as the last event")
     expect(done == [len(events) - 1], f"stream: [DONE] at event {done[0] + 1} of {len(events)}, documented last and once")
 
 
-@check("sse.one_id_model", operation=OP, level=MUST, source=WIRE,
-       reason="Every chunk of one completion carries the same id and model.")
 def one_id_model(ctx: CheckContext) -> None:
     chunks = _chunks(ctx)
     expect(chunks, "stream: no JSON chunk received")
@@ -66,8 +62,6 @@ def one_id_model(ctx: CheckContext) -> None:
     expect(len(models) == 1 and None not in models, f"stream: chunk models {sorted(map(str, models))}, documented one")
 
 
-@check("sse.role_first", operation=OP, level=MUST, source=WIRE,
-       reason="The first delta says who speaks: role assistant.")
 def role_first(ctx: CheckContext) -> None:
     chunks = [c for c in _chunks(ctx) if c.get("choices")]
     expect(chunks, "stream: no chunk with choices received")
@@ -75,18 +69,12 @@ def role_first(ctx: CheckContext) -> None:
     expect(delta.get("role") == "assistant", f"first delta: received {delta}, documented role 'assistant'")
 
 
-@check("sse.one_finish_reason", operation=OP, level=MUST, source=WIRE,
-       reason="Exactly one chunk ends the choice with a finish_reason; the others carry null.")
 def one_finish_reason(ctx: CheckContext) -> None:
     reasons = [choice.get("finish_reason") for c in _chunks(ctx) for choice in c.get("choices") or []
                if isinstance(choice, dict) and choice.get("finish_reason") is not None]
     expect(len(reasons) == 1, f"stream: received {len(reasons)} finish_reason values {reasons[:5]}, documented one")
 
 
-@check("sse.usage_chunk", operation=OP, level=MUST,
-       source=f"{WIRE}; Requesty docs: cost on the stream's usage chunk",
-       reason="With stream_options.include_usage, one last chunk before [DONE] has empty choices and the usage, "
-              "with its cost; every other chunk has usage null.")
 def usage_chunk(ctx: CheckContext) -> None:
     chunks = _chunks(ctx)
     expect(chunks, "stream: no JSON chunk received")
@@ -99,14 +87,30 @@ def usage_chunk(ctx: CheckContext) -> None:
     expect(not extra, f"stream: {len(extra)} chunk(s) before the last carry usage, documented null")
 
 
-@check("sse.matches_non_stream", operation=OP, level=MUST, live_level=SHOULD, source=WIRE,
-       reason="A stream says what the same request says without streaming (a must on a deterministic target, "
-              "a should on a live router whose models sample).")
 def matches_non_stream(ctx: CheckContext) -> None:
-    _, text = ctx.stream_text()
-    body = ctx.chat_json()
+    text = _stream(ctx).text
+    body = ctx.http.chat_json(ctx.catalog.chat_model())
     choices = body.get("choices") or [{}]
     expected = ((choices[0] or {}).get("message") or {}).get("content") or ""
     received = sse.content(text)
     expect(received == expected, f"stream content {received[:120]!r} differs from the non-stream content "
                                  f"{expected[:120]!r}")
+
+
+CHECKS = [Check(name, func, OP, MUST, source=WIRE, reason=reason) for name, func, reason in (
+    ("sse.content_type", content_type, "SDKs only parse a stream served as text/event-stream."),
+    ("sse.data_json", data_json, "Every event is a `data:` line holding one JSON chunk (or the [DONE] terminator)."),
+    ("sse.done_last", done_last, "`data: [DONE]` ends the stream; the SDKs stop reading there."),
+    ("sse.one_id_model", one_id_model, "Every chunk of one completion carries the same id and model."),
+    ("sse.role_first", role_first, "The first delta says who speaks: role assistant."),
+    ("sse.one_finish_reason", one_finish_reason,
+     "Exactly one chunk ends the choice with a finish_reason; the others carry null."),
+)] + [
+    Check("sse.usage_chunk", usage_chunk, OP, MUST,
+          source=f"{WIRE}; Requesty changelog: cost on the final chunk with stream_options.include_usage",
+          reason="With stream_options.include_usage, one last chunk before [DONE] has empty choices and the usage, "
+                 "with its cost; every other chunk has usage null."),
+    Check("sse.matches_non_stream", matches_non_stream, OP, MUST, live_level=SHOULD, source=WIRE,
+          reason="A stream says what the same request says without streaming (a must on a deterministic target, "
+                 "a should on a live router whose models sample)."),
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from contract_tests.reporting.markdown import summary_lines
-from contract_tests.results import CheckResult, Origin, Outcome, RunResult
+from contract_tests.results import CheckResult, Layer, Origin, Outcome, RunResult
 
 STYLE = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
 td,th{border:1px solid #ccc;padding:3px 6px;font-size:12px}th{background:#f4f4f4}.pass{background:#dff5df}
@@ -18,18 +18,19 @@ def render(result: RunResult) -> str:
            f"<style>{STYLE}</style></head><body><h1>Conformance report</h1><ul>"]
     out += [f"<li>{escape(line)}</li>" for line in summary_lines(result)]
     out.append("</ul>")
-    operations, checks = result.matrix(1)
+    operations, checks = result.matrix(Layer.SCHEMA)
     if checks:
-        out.append("<h2>Layer 1: Schemathesis</h2><table><tr><th>operation</th>"
+        out.append("<h2>Schema layer: Schemathesis</h2><table><tr><th>operation</th>"
                    + "".join(f"<th>{escape(c.removeprefix('schema:'))}</th>" for c in checks) + "</tr>")
         for op in operations:
             out.append(f"<tr><th>{escape(op)}</th>" + "".join(_cell(result.cell(op, c)) for c in checks) + "</tr>")
         out.append("</table>")
-    operations, checks = result.matrix(2)
+    operations, checks = result.matrix(Layer.SEMANTIC)
     if checks:
-        out.append("<h2>Layer 2: semantics</h2><table><tr><th>operation</th><th>check</th><th>level</th><th>result</th></tr>")
+        out.append("<h2>Semantic layer: what no schema says</h2>"
+                   "<table><tr><th>operation</th><th>check</th><th>level</th><th>result</th></tr>")
         out += [f"<tr><th>{escape(op)}</th><td>{escape(r.check)}</td><td>{r.level}</td>{_cell(r)}</tr>"
-                for op in operations for r in result.results if r.layer == 2 and r.operation == op]
+                for op in operations for r in result.of_layer(Layer.SEMANTIC) if r.operation == op]
         out.append("</table>")
     if result.failed:
         out.append("<h2>Failures</h2>")

@@ -1,4 +1,4 @@
-"""JSON, for machines: the result model as it is."""
+"""JSON, for machines: the result model as it is, under the report format's version."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import json
 
 from contract_tests.results import RunResult
 
+# 2: layers named "schema" and "semantic" (1: the numbers 1 and 2), and this field.
+FORMAT_VERSION = 2
+
 
 def render(result: RunResult) -> str:
-    return json.dumps(result.as_dict(), indent=2, sort_keys=False, default=str) + "\n"
+    return json.dumps({"format_version": FORMAT_VERSION, **result.as_dict()}, indent=2, sort_keys=False,
+                      default=str) + "\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contract_tests.results import Outcome, RunResult
+from contract_tests.results import Layer, Outcome, RunResult
 
 SYMBOL = {Outcome.PASS: "pass", Outcome.FAIL: "**FAIL**", Outcome.SKIP: "skip"}
 
@@ -26,18 +26,18 @@ def summary_lines(result: RunResult) -> list[str]:
 def render(result: RunResult) -> str:
     out = ["# Conformance report", ""]
     out += [f"- {line}" for line in summary_lines(result)]
-    operations, checks = result.matrix(1)
+    operations, checks = result.matrix(Layer.SCHEMA)
     if checks:
-        out += ["", "## Layer 1: Schemathesis", "", "| operation | " + " | ".join(c.removeprefix("schema:") for c in checks)
+        out += ["", "## Schema layer: Schemathesis", "", "| operation | " + " | ".join(c.removeprefix("schema:") for c in checks)
                 + " |", "|---|" + "---|" * len(checks)]
         for op in operations:
             cells = [result.cell(op, c) for c in checks]
             out.append(f"| `{op}` | " + " | ".join(SYMBOL[c.outcome] if c else "" for c in cells) + " |")
-    operations, checks = result.matrix(2)
+    operations, checks = result.matrix(Layer.SEMANTIC)
     if checks:  # one check per operation, mostly: a list reads better than a sparse matrix
-        out += ["", "## Layer 2: semantics", "", "| operation | check | level | result |", "|---|---|---|---|"]
+        out += ["", "## Semantic layer: what no schema says", "", "| operation | check | level | result |", "|---|---|---|---|"]
         out += [f"| `{r.operation}` | {r.check} | {r.level} | {SYMBOL[r.outcome]} |"
-                for op in operations for r in result.results if r.layer == 2 and r.operation == op]
+                for op in operations for r in result.of_layer(Layer.SEMANTIC) if r.operation == op]
     failures = result.failed
     if failures:
         out += ["", "## Failures", ""]

@@ -41,11 +41,12 @@ def test_faulty_answers_conform(case):
 
 
 def test_the_suite_reports_exactly_the_injected_faults():
-    from contract_tests.runner import EMBEDDED_KEY, Options, run
+    from contract_tests.runner import run
+    from contract_tests.session import EMBEDDED_KEY, Options
 
     # Faults off, the same run passes: tests/suite/test_runner.py::test_cli_runs_the_embedded_mock_and_writes_every_report.
     scenario = build_scenario({"seed": 3, "errors": [{"status": 503, "rate": 0.05}]})
-    faulty = run(Options(app=create_app(MockConfig(api_key=EMBEDDED_KEY, scenario=scenario)), report_dir=None))
+    faulty = run(Options(app=create_app(MockConfig(api_key=EMBEDDED_KEY, scenario=scenario))))
     assert faulty.exit_code == 1 and faulty.failed
     for result in faulty.failed:  # every finding is one of the injected 503s
         for finding in result.findings:

@@ -1,4 +1,4 @@
-"""The run as a whole: budgets, redaction, profiles, exit codes, reports, and Layer 1 on the embedded mock."""
+"""The run as a whole: budgets, redaction, profiles, exit codes, reports, and the schema layer on the embedded mock."""
 
 from __future__ import annotations
 
@@ -14,18 +14,18 @@ from click.testing import CliRunner
 from contract_tests.budget import Budget, BudgetExhausted
 from contract_tests.cli import main
 from contract_tests.profiles import PROFILES
-from contract_tests.results import Outcome
-from contract_tests.runner import Options, UsageError, run
+from contract_tests.reporting import report_files
+from contract_tests.results import Layer, Outcome
+from contract_tests.runner import run
 from contract_tests.schema_layer import CHECKS as SCHEMA_CHECKS
 from contract_tests.schema_layer import PREFIX
+from contract_tests.session import Options, UsageError
 from contract_tests.target import ForeignHostRefused, open_target
 from mockserver.app import create_app
 from mockserver.config import MockConfig
 from tests.faults import FAULTS, FaultMiddleware
 from tests.gateways import ADMIN_KEY, Answer, ReferenceGateway, mock_transport
 
-# Layer-1 checks that fail on the embedded mock only while its key semantics are not in place:
-# the generic mock answers 200 for a deleted key. Empty this set once the mock keeps keys.
 LIVE_URL = "https://gateway.example/v1"
 
 
@@ -46,7 +46,7 @@ def report_texts(directory: Path) -> str:
 def test_max_requests_is_a_hard_limit_at_the_target(tmp_path):
     gateway = Counting(ReferenceGateway())
     result = run(Options(base_url=LIVE_URL, api_key=ADMIN_KEY, transport=mock_transport(gateway), max_requests=50,
-                         allow_writes=True, report_dir=str(tmp_path)))
+                         allow_writes=True), *report_files(tmp_path))
     assert gateway.calls <= 50
     assert result.requests == gateway.calls
     assert "request budget reached (50 requests)" in result.stopped
@@ -55,7 +55,7 @@ def test_max_requests_is_a_hard_limit_at_the_target(tmp_path):
 
 def test_max_spend_stops_the_run():
     result = run(Options(base_url=LIVE_URL, api_key=ADMIN_KEY, transport=mock_transport(ReferenceGateway()),
-                         max_spend=1e-9, report_dir=None, include=("sse.*", "usage.*")))
+                         max_spend=1e-9, include=("sse.*", "usage.*")))
     assert result.stopped.startswith("spend budget reached")
     assert any(r.outcome is Outcome.SKIP and "spend budget" in r.skip_reason for r in result.results)
 
@@ -64,9 +64,8 @@ def test_no_secret_in_any_report_or_log(tmp_path, capsys):
     """The run's key and every key created during the run appear nowhere the suite writes."""
     gateway = ReferenceGateway()
     options = Options(base_url="http://127.0.0.1:9/v1", api_key=ADMIN_KEY, transport=mock_transport(
-        FAULTS["keys.secret_only_on_create"](gateway)), report_dir=str(tmp_path), junit=str(tmp_path / "ci.xml"),
-        profile="quick")
-    result = run(options)
+        FAULTS["keys.secret_only_on_create"](gateway)), profile="quick")
+    result = run(options, *report_files(tmp_path, junit=tmp_path / "ci.xml"))
     created = [k["key"] for k in gateway.keys.values() if k["id"] != "admin"]
     assert created, "the run created keys"
     assert result.failed, "the faulty gateway leaks secrets into reads, so reports quote them"
@@ -78,12 +77,11 @@ def test_no_secret_in_any_report_or_log(tmp_path, capsys):
 
 def test_live_profile_is_the_default_off_loopback_and_writes_nothing(tmp_path):
     gateway = Counting(ReferenceGateway())
-    result = run(Options(base_url=LIVE_URL, api_key=ADMIN_KEY, transport=mock_transport(gateway),
-                         report_dir=str(tmp_path)))
+    result = run(Options(base_url=LIVE_URL, api_key=ADMIN_KEY, transport=mock_transport(gateway)), *report_files(tmp_path))
     assert result.profile == "live"
     assert len(gateway.handler.keys) == 1  # only the admin key: nothing created
-    layer1_operations = {r.operation for r in result.results if r.layer == 1}
-    assert layer1_operations and all(op.startswith("GET ") for op in layer1_operations)
+    schema_operations = {r.operation for r in result.of_layer(Layer.SCHEMA)}
+    assert schema_operations and all(op.startswith("GET ") for op in schema_operations)
     skipped = {r.check for r in result.results if r.outcome is Outcome.SKIP}
     assert "keys.deleted_key_rejected" in skipped
     assert result.requests <= 200
@@ -91,8 +89,7 @@ def test_live_profile_is_the_default_off_loopback_and_writes_nothing(tmp_path):
 
 def test_every_check_passes_on_the_reference_gateway_as_a_run(tmp_path):
     result = run(Options(base_url="http://127.0.0.1:9/v1", api_key=ADMIN_KEY,
-                         transport=mock_transport(ReferenceGateway()), report_dir=str(tmp_path),
-                         exclude=("schema:*",)))
+                         transport=mock_transport(ReferenceGateway()), exclude=("schema:*",)), *report_files(tmp_path))
     assert result.exit_code == 0, [(r.check, r.findings) for r in result.failed]
     assert {p.name for p in tmp_path.iterdir()} == {"report.json", "report.md", "report.html", "junit.xml", "run.log"}
 
@@ -150,8 +147,10 @@ def test_cli_runs_the_embedded_mock_and_writes_every_report(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
     data = json.loads((tmp_path / "report.json").read_text())
-    layer1 = [r for r in data["results"] if r["layer"] == 1]
-    assert {r["check"] for r in layer1} >= {"schema:not_a_server_error", "schema:response_schema_conformance",
+    assert data["format_version"] == 2
+    schema = [r for r in data["results"] if r["layer"] == "schema"]
+    assert {r["layer"] for r in data["results"]} == {"schema", "semantic"}
+    assert {r["check"] for r in schema} >= {"schema:not_a_server_error", "schema:response_schema_conformance",
                                              "schema:negative_data_rejection", "schema:ignored_auth"}
     assert {r["check"] for r in data["results"] if r["outcome"] != "pass"} == set()
     assert (tmp_path / "ci" / "j.xml").read_text().startswith("<?xml")
@@ -160,13 +159,13 @@ def test_cli_runs_the_embedded_mock_and_writes_every_report(tmp_path):
 
 def test_base_url_run_against_the_mock_on_a_port(serve, tmp_path):
     mock = serve(api_key="served-key-123")
-    result = run(Options(base_url=mock.url, api_key="served-key-123", report_dir=str(tmp_path)))
+    result = run(Options(base_url=mock.url, api_key="served-key-123"), *report_files(tmp_path))
     assert result.profile == "quick"
     assert result.failed == [] and result.exit_code == 0
     assert "served-key-123" not in report_texts(tmp_path)
 
 
-# Layer 1: the embedded mock, wrapped by ASGI middleware that breaks one thing, fails that Schemathesis check.
+# The schema layer: the embedded mock, wrapped by ASGI middleware that breaks one thing, fails that Schemathesis check.
 def _answer(when, make):
     return lambda inner: lambda call: (lambda answer: make(call, answer) if when(call, answer) else answer)(inner(call))
 
@@ -181,7 +180,7 @@ def _error(status, **headers):
 
 
 EMBEDDINGS = {"object": "list", "data": [], "model": "m"}
-LAYER1_FAULTS = {
+SCHEMA_FAULTS = {
     "schema:not_a_server_error": _answer(_is("GET", "/models"), _error(500)),
     "schema:status_code_conformance": _answer(_is("GET", "/models"), _error(418)),
     "schema:content_type_conformance": _answer(_is("GET", "/models", 200),
@@ -205,34 +204,34 @@ LAYER1_FAULTS = {
 
 
 def test_every_schema_check_has_a_fault():
-    assert sorted(LAYER1_FAULTS) == sorted(PREFIX + name for name in SCHEMA_CHECKS)
+    assert sorted(SCHEMA_FAULTS) == sorted(PREFIX + name for name in SCHEMA_CHECKS)
 
 
-@pytest.mark.parametrize("check", sorted(LAYER1_FAULTS))
+@pytest.mark.parametrize("check", sorted(SCHEMA_FAULTS))
 def test_schema_check_fails_on_the_mock_with_one_fault(check, monkeypatch):
     if check in ("schema:ensure_resource_availability", "schema:use_after_free"):
         # Found by the stateful phase: enough steps that a create, delete, read sequence is always among them.
         monkeypatch.setitem(PROFILES, "quick", replace(PROFILES["quick"], phases=("stateful",), stateful_steps=20))
     else:
         monkeypatch.setitem(PROFILES, "quick", replace(PROFILES["quick"], max_examples=2))
-    app = FaultMiddleware(create_app(MockConfig()), LAYER1_FAULTS[check])
+    app = FaultMiddleware(create_app(MockConfig()), SCHEMA_FAULTS[check])
     # Schemathesis sends undocumented methods only while its unsupported_method check is on.
-    result = run(Options(app=app, include=(check, "schema:unsupported_method"), report_dir=None))
+    result = run(Options(app=app, include=(check, "schema:unsupported_method")))
     assert check in {r.check for r in result.failed}
 
 
-def test_schemathesis_leaves_part_of_the_request_budget_to_layer_2():
+def test_schemathesis_leaves_part_of_the_request_budget_to_the_semantic_layer():
     result = run(Options(base_url=LIVE_URL, api_key=ADMIN_KEY, transport=mock_transport(ReferenceGateway()),
-                         max_requests=60, report_dir=None))
+                         max_requests=60))
     assert result.requests <= 60
-    assert any("Layer 1 stopped at its part" in note for note in result.notes)
-    assert any(r.layer == 2 and r.outcome is Outcome.PASS for r in result.results)
+    assert any("the schema layer stopped at its part" in note for note in result.notes)
+    assert any(r.outcome is Outcome.PASS for r in result.of_layer(Layer.SEMANTIC))
 
 
 def test_overlay_only_schema_finding_is_an_upstream_gap(monkeypatch):
     monkeypatch.setitem(PROFILES, "quick", replace(PROFILES["quick"], max_examples=2))
     app = FaultMiddleware(create_app(MockConfig()), FAULTS["models.non_negative_prices"])
-    result = run(Options(app=app, include=("schema:response_schema_conformance",), report_dir=None))
+    result = run(Options(app=app, include=("schema:response_schema_conformance",)))
     finding = result.cell("GET /models", "schema:response_schema_conformance").findings[0]
     assert finding.origin.value == "upstream-spec gap" and "overlay" in finding.origin_note
 
@@ -244,7 +243,7 @@ def test_drift_in_the_management_api_is_reported_not_a_crash(tmp_path):
         return lambda call: error(404, "Not Found", "unknown_path") if call.path.startswith("/api-keys") else inner(call)
 
     result = run(Options(base_url=LIVE_URL, api_key=ADMIN_KEY, transport=mock_transport(no_keys_api(ReferenceGateway())),
-                         allow_writes=True, report_dir=str(tmp_path), exclude=("schema:*",)))
+                         allow_writes=True, exclude=("schema:*",)), *report_files(tmp_path))
     messages = [f.message for r in result.failed for f in r.findings]
     assert "documented operation missing on target: POST /api-keys answered 404" in messages
     assert "documented operation missing on target" in (tmp_path / "report.md").read_text()
@@ -268,7 +267,7 @@ def test_plain_http_off_loopback_is_refused_unless_insecure():
     result = CliRunner().invoke(main, ["run", "--base-url", "http://gateway.example/v1", "--api-key", ADMIN_KEY])
     assert result.exit_code == 2 and "--insecure" in result.output and ADMIN_KEY not in result.output
     allowed = run(Options(base_url="http://gateway.example/v1", api_key=ADMIN_KEY, transport=mock_transport(gateway),
-                          insecure=True, report_dir=None, include=("models.*",)))
+                          insecure=True, include=("models.*",)))
     assert gateway.calls > 0 and allowed.profile == "live"
 
 
@@ -280,6 +279,6 @@ def test_a_redirect_to_another_host_is_not_followed_with_the_key():
         return httpx.Response(307, headers={"Location": "https://collector.test/v1/models"})
 
     result = run(Options(base_url="https://gateway.test/v1", api_key=ADMIN_KEY, transport=httpx.MockTransport(gateway),
-                         report_dir=None, max_requests=40))
+                         max_requests=40))
     assert seen and {r.url.host for r in seen} == {"gateway.test"}  # every 307 answered, none followed
     assert result.exit_code == 1

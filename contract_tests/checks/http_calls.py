@@ -1,0 +1,106 @@
+"""The checks' HTTP part: requests through the target's guarded client, the calls several checks share (made once
+a run), and the exchanges a check caused."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from contract_tests.checks.outcomes import CheckFailed, CheckSkipped
+from contract_tests.target import Exchange, Target
+
+PROMPT = "Reply with the single word: pong."
+CHAT = "POST /chat/completions"
+
+
+class HttpCalls:
+    def __init__(self, target: Target, *, max_tokens: int = 16):
+        self._target = target
+        self.max_tokens = max_tokens
+        self._cache: dict[object, Any] = {}
+
+    # -- requests and their record -----------------------------------------------------------------------------------
+    def request(self, method: str, path: str, *, key: str | None = None, auth: bool = True,
+                json: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:
+        """One request with the run's key (or ``key``; none when ``auth`` is false)."""
+        sent = dict(headers or {})
+        if auth:
+            sent.update(self._target.auth_headers(key))
+        return self._target.client.request(method, path, json=json, headers=sent)
+
+    def mark(self) -> int:
+        """A place in the run's exchanges: :meth:`exchanges_since` gives what came after it."""
+        return len(self._target.exchanges)
+
+    def exchanges_since(self, mark: int) -> list[Exchange]:
+        """The exchanges (redacted) sent since ``mark``, oldest first."""
+        return self._target.exchanges[mark:]
+
+    def once(self, name: object, factory: Callable[[], Any]) -> Any:
+        """``factory()`` the first time ``name`` is asked for; the same value afterwards (failures too)."""
+        if name not in self._cache:
+            try:
+                self._cache[name] = factory()
+            except (CheckFailed, CheckSkipped) as exc:
+                self._cache[name] = exc
+        value = self._cache[name]
+        if isinstance(value, (CheckFailed, CheckSkipped)):
+            raise value
+        return value
+
+    @staticmethod
+    def ok(response: httpx.Response, what: str, status: int = 200, *, resource: bool = False) -> Any:
+        """The JSON of a ``status`` answer to ``what``; drift (404/405 on a documented path) is said plainly.
+
+        ``resource``: the path names one resource, so a 404 may be about it rather than the operation.
+        """
+        if response.status_code == 405 or (response.status_code == 404 and not resource):
+            raise CheckFailed(f"documented operation missing on target: {what} answered {response.status_code}")
+        if response.status_code != status:
+            raise CheckFailed(f"{what}: expected {status}, received {response.status_code}: {response.text[:300]}")
+        try:
+            return response.json()
+        except ValueError:
+            raise CheckFailed(f"{what}: expected a JSON body, received {response.text[:200]!r}") from None
+
+    # -- inference: the model is the caller's choice (see Catalog) ---------------------------------------------------
+    def chat_body(self, model: str, **extra: Any) -> dict[str, Any]:
+        body = {"model": model, "messages": [{"role": "user", "content": PROMPT}], "max_tokens": self.max_tokens,
+                "temperature": 0}
+        body.update(extra)
+        return body
+
+    def chat(self, model: str, *, stream: bool = False, include_usage: bool = False, key: str | None = None,
+             **extra: Any) -> httpx.Response:
+        """A chat completion (made once a run per arguments when sent with the run's key)."""
+        body = self.chat_body(model, **extra)
+        if stream:
+            body["stream"] = True
+            if include_usage:
+                body["stream_options"] = {"include_usage": True}
+
+        def send() -> httpx.Response:
+            return self.request("POST", "/chat/completions", json=body, key=key)
+
+        if key is not None:
+            return send()
+        return self.once(("chat", model, stream, include_usage, tuple(sorted(extra.items()))), send)
+
+    def chat_json(self, model: str, **extra: Any) -> dict:
+        return self.ok(self.chat(model, **extra), CHAT)
+
+    def stream(self, model: str, *, include_usage: bool = True) -> httpx.Response:
+        """A streamed chat completion answered 200 (its text is the whole stream, buffered)."""
+        response = self.chat(model, stream=True, include_usage=include_usage)
+        if response.status_code in (404, 405):
+            self.ok(response, CHAT)
+        if response.status_code != 200:
+            raise CheckFailed(f"{CHAT} (stream): expected 200, received {response.status_code}: {response.text[:300]}")
+        return response
+
+    def embeddings(self, model: str, inputs: list[str], encoding_format: str = "float") -> dict:
+        body = {"model": model, "input": inputs, "encoding_format": encoding_format}
+        return self.once(("embeddings", model, tuple(inputs), encoding_format),
+                         lambda: self.ok(self.request("POST", "/embeddings", json=body), "POST /embeddings"))

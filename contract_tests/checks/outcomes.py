@@ -1,0 +1,17 @@
+"""How a check ends when it does not pass: it failed (what was received, what was documented), or it cannot run here."""
+
+from __future__ import annotations
+
+
+class CheckFailed(AssertionError):
+    """The target did not do what is documented: the message says what was received and what was documented."""
+
+
+class CheckSkipped(Exception):
+    """The check cannot run here (no embedding model, writes not allowed, budget reached, ...)."""
+
+
+def expect(condition: object, message: str) -> None:
+    """Fail the check with ``message`` unless ``condition`` holds."""
+    if not condition:
+        raise CheckFailed(message)
