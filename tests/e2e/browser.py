@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -186,9 +186,10 @@ class Browser:
              "--force-color-profile=srgb", "--font-render-hinting=none", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self._stderr: list[str] = []
+        self._sockets = ExitStack()  # every WebSocket this browser opened, closed with it
         try:
             self.ws_url = self._listening_url()
-            self._socket = connect(self.ws_url, max_size=None, open_timeout=timeout)
+            self._socket = self._connect(self.ws_url)
         except BaseException:
             self.close()
             raise
@@ -214,6 +215,9 @@ class Browser:
             raise BrowserError(f"chromium did not start: {''.join(self._stderr)[-800:]}")
         return found[0]
 
+    def _connect(self, url: str) -> ClientConnection:
+        return self._sockets.enter_context(connect(url, max_size=None, open_timeout=self.timeout))
+
     def _browser_command(self, method: str, **params: Any) -> dict[str, Any]:
         ident = next(self._ids)
         self._socket.send(json.dumps({"id": ident, "method": method, "params": params}))
@@ -229,7 +233,7 @@ class Browser:
     def new_page(self, width: int = 1280, height: int = 800) -> Page:
         target = self._browser_command("Target.createTarget", url="about:blank")["targetId"]
         origin = self.ws_url.split("/devtools/")[0]
-        socket = connect(f"{origin}/devtools/page/{target}", max_size=None, open_timeout=self.timeout)
+        socket = self._connect(f"{origin}/devtools/page/{target}")
         page = Page(socket, target, self.timeout)
         page.set_viewport(width, height)
         self._pages.append((page, socket))
@@ -242,10 +246,8 @@ class Browser:
             self._browser_command("Target.closeTarget", targetId=page.target_id)
 
     def close(self) -> None:
-        for _, socket in self._pages:
-            socket.close()
-        if getattr(self, "_socket", None) is not None:
-            self._socket.close()
+        self._pages.clear()
+        self._sockets.close()
         if self._process.poll() is None:
             self._process.terminate()
             try:
