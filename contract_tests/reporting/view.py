@@ -180,17 +180,21 @@ def build(result: RunResult) -> ReportView:
 def verdict(result: RunResult) -> Verdict:
     must = len(result.must_failures)
     should = len(result.failed) - must
-    should_text = f"{should} SHOULD check{'s' if should != 1 else ''} not met" if should else ""
+    should_text = f"{plural(should, 'SHOULD check')} not met" if should else ""
     if must:
         gaps = sum(1 for r in result.must_failures if result_kind(r) == GAP)
-        split = f"{must - gaps} target violation{'s' if must - gaps != 1 else ''}, {gaps} upstream-spec gap{'s' if gaps != 1 else ''}"
-        detail = f"{must} MUST check{'s' if must != 1 else ''} failed ({split})"
+        split = f"{plural(must - gaps, 'target violation')}, {plural(gaps, 'upstream-spec gap')}"
+        detail = f"{plural(must, 'MUST check')} failed ({split})"
         return Verdict("fail", "Does not conform", "; ".join(filter(None, [detail, should_text])) + ".")
     if result.stopped:
         return Verdict("incomplete", "Incomplete",
                        f"No MUST check failed before the run stopped early: {result.stopped}."
                        + (f" {should_text}." if should_text else ""))
     return Verdict("pass", "Conforms", "Every MUST check passed" + (f"; {should_text}." if should_text else "."))
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def summary_lines(result: RunResult) -> list[str]:

@@ -75,7 +75,8 @@ def test_no_horizontal_scroll_at_1280_px_even_with_every_group_open(page):
     sizes = page.evaluate("({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth})")
     assert sizes["scroll"] <= sizes["client"] <= WIDTH
     overflowing = page.evaluate("""Array.from(document.querySelectorAll('main *'))
-        .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.right > document.documentElement.clientWidth; })
+        .filter(e => { const r = e.getBoundingClientRect();
+                       return r.width > 0 && r.right > document.documentElement.clientWidth; })
         .map(e => e.tagName + '.' + e.className)""")
     assert overflowing == []
     clipped = page.evaluate("""Array.from(document.querySelectorAll('table.matrix th, h3, .message'))

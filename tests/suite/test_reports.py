@@ -10,9 +10,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from contract_tests import reporting
 from contract_tests.cli import main
 from contract_tests.progress import Progress
-from contract_tests import reporting
 from contract_tests.reporting import html, markdown, write_reports
 from contract_tests.reporting.view import build, layer_of
 from contract_tests.results import CheckResult, Finding, Origin, Outcome, RunResult
