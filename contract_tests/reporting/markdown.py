@@ -28,10 +28,28 @@ RESULT = {Outcome.PASS: "pass", Outcome.FAIL: "**FAIL**", Outcome.SKIP: "skip"}
 CELL = {Outcome.PASS: "✓", Outcome.FAIL: "**✗**", Outcome.SKIP: "–"}
 KIND = {GAP: "upstream-spec gap", "violation": "target violation"}
 MAX_LINES = 20
+# GitHub takes 65,536 characters in a comment: past this the passing checks are only counted, excerpts shortened,
+# and past it again the last failures are left to report.html.
+BUDGET = 60_000
 
 
-def render(result: RunResult) -> str:
+def render(result: RunResult, budget: int = BUDGET) -> str:
     view = build(result)
+    page = _render(view, compact=False)
+    if len(page) <= budget:
+        return page
+    page = _render(view, compact=True)
+    if len(page) <= budget:
+        return page
+    cut = page.rfind("\n### ", 0, budget - 200)
+    cut = cut if cut > 0 else budget - 200
+    return page[:cut].rstrip("\n") + ("\n\n*The report is cut here to fit a comment: every failure and check is in "
+                                      "report.html and report.json.*\n")
+
+
+def _render(view: ReportView, compact: bool) -> str:
+    result = view.result
+    lines = 8 if compact else MAX_LINES
     out = ["# Conformance report", "", f"## {MARK[view.verdict.state]} {view.verdict.title}: {text(result.target)}", "",
            text(view.verdict.detail), ""]
     out += _counts(view) + [""]
@@ -40,10 +58,12 @@ def render(result: RunResult) -> str:
     if not view.failures:
         out += ["No check failed.", ""]
     for number, row in enumerate(view.failures, 1):
-        out += _failure(number, row)
+        out += _failure(number, row, lines)
     out += ["## Checks by operation", ""]
+    if compact:
+        out += ["Passing checks are counted, not listed, to keep this report short: report.html lists them.", ""]
     for group in view.groups:
-        out += _group(group)
+        out += _group(group, compact)
     out += _matrix(view)
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -76,40 +96,43 @@ def _counts(view: ReportView) -> list[str]:
     return out
 
 
-def _failure(number: int, row: Row) -> list[str]:
+def _failure(number: int, row: Row, lines: int) -> list[str]:
     item = row.item
     out = [f"### {number}. {item.level} · {KIND[row.kind]}: {code(row.name)} on {code(item.operation)}", "",
            f"Why it matters: {text(item.reason)}" + (f" *Source: {text(item.source)}*" if item.source else ""), ""]
     for finding in item.findings:
-        out += _finding(finding, row.kind)
+        out += _finding(finding, row.kind, lines)
     return out
 
 
-def _finding(finding: Finding, card_kind: str) -> list[str]:
+def _finding(finding: Finding, card_kind: str, lines: int) -> list[str]:
     head, _, rest = finding.message.strip().partition("\n")
     out = [f"**{text(head.strip())}**", ""]
     if rest.strip():
-        out += [*block(rest.strip("\n")), ""]
+        out += [*block(rest.strip("\n"), limit=lines), ""]
     if finding.origin_note or finding_kind(finding) != card_kind:
         out += [f"*{text(finding.origin.value)}" + (f": {text(finding.origin_note)}" if finding.origin_note else "") + "*",
                 ""]
     if finding.request:
-        out += ["Request:", "", *block(finding.request, "http"), ""]
+        out += ["Request:", "", *block(finding.request, "http", lines), ""]
     if finding.response:
-        out += ["Response (excerpt):", "", *block(finding.response), ""]
+        out += ["Response (excerpt):", "", *block(finding.response, limit=lines), ""]
     if finding.curl:
         out += ["Reproduce:", "", *block(finding.curl, "sh", limit=200), ""]
     return out
 
 
-def _group(group: Group) -> list[str]:
+def _group(group: Group, compact: bool) -> list[str]:
     tally = group.tally
     counts = ", ".join(filter(None, [f"<b>{tally.failed} failed</b>" if tally.failed else "", f"{tally.passed} passed",
                                      f"{tally.skipped} skipped" if tally.skipped else ""]))
     title = "every operation" if not group.method else f"<code>{text(group.operation)}</code>"
+    rows = [r for r in group.rows if not compact or r.item.outcome is not Outcome.PASS]
+    if not rows:
+        return [f"- {title}: {counts}", ""]
     out = [f"<details{' open' if tally.failed else ''}><summary>{title}: {counts}</summary>", "",
            "| check | layer | level | result | detail |", "|---|---|---|---|---|"]
-    for row in group.rows:
+    for row in rows:
         note = first_line(row.note)
         if row.kind == GAP:
             note = f"upstream-spec gap: {note}"

@@ -16,7 +16,6 @@ from contract_tests.results import CheckResult, Finding, Origin, Outcome, RunRes
 
 SCHEMA = "schema"  # Schemathesis over the overlaid spec
 SEMANTIC = "semantic"  # the registry of named checks for what no schema says
-LAYER_TITLES = {SCHEMA: "schema (Schemathesis)", SEMANTIC: "semantic"}
 _LAYER_NAMES: dict[object, str] = {1: SCHEMA, 2: SEMANTIC}
 LEVELS = ("MUST", "SHOULD")
 EVERY_OPERATION = "*"
@@ -109,16 +108,12 @@ class Group:
     tally: Tally = field(default_factory=Tally)
 
     @property
-    def title(self) -> str:
-        return "every operation" if self.operation == EVERY_OPERATION else self.operation
-
-    @property
     def method(self) -> str:
         return "" if self.operation == EVERY_OPERATION else self.operation.partition(" ")[0]
 
     @property
     def path(self) -> str:
-        return self.title if self.operation == EVERY_OPERATION else self.operation.partition(" ")[2]
+        return "every operation" if self.operation == EVERY_OPERATION else self.operation.partition(" ")[2]
 
 
 @dataclass
@@ -152,12 +147,6 @@ class ReportView:
     failures: list[Row]
     groups: list[Group]
     matrix: Matrix
-    gaps: int
-    violations: int
-
-    @property
-    def total(self) -> int:
-        return len(self.result.results)
 
 
 def build(result: RunResult) -> ReportView:
@@ -172,9 +161,7 @@ def build(result: RunResult) -> ReportView:
         counts.setdefault(row.item.level, Tally()).count(row.item)
     failures = sorted((r for r in rows if r.item.outcome is Outcome.FAIL), key=_failure_order)
     return ReportView(result=result, verdict=verdict(result), counts=counts, failures=failures,
-                      groups=_groups(rows), matrix=_matrix(rows),
-                      gaps=sum(1 for r in failures if r.kind == GAP),
-                      violations=sum(1 for r in failures if r.kind == VIOLATION))
+                      groups=_groups(rows), matrix=_matrix(rows))
 
 
 def verdict(result: RunResult) -> Verdict:

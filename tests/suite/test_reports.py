@@ -109,6 +109,21 @@ def test_markdown_never_lets_the_target_write_markup():
     assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt; \\| and" in text
 
 
+def test_markdown_fits_a_pull_request_comment():
+    """Past the budget the passing checks are counted, not listed; past it again the report says where it was cut."""
+    result = sample()
+    for i in range(40):
+        result.add(CheckResult(f"schema:check_{i}", "GET /models", 1, "MUST", Outcome.PASS, reason="x" * 200))
+    full = markdown.render(result)
+    assert "`check_39`" in full and len(full) > 12_000
+    compact = markdown.render(result, budget=12_000)
+    assert len(compact) <= 12_000 and "`check_39` | schema" not in compact
+    assert "Passing checks are counted, not listed" in compact and "### 3. SHOULD" in compact
+    cut = markdown.render(result, budget=1_500)
+    assert len(cut) <= 1_500 and cut.endswith("every failure and check is in report.html and report.json.*\n")
+    assert "## Failures (3)" in cut
+
+
 def test_verdicts_conforms_and_incomplete():
     passing = RunResult(target="t", profile="quick", seed=0, started="s")
     passing.add(CheckResult("sse.done_last", "POST /chat/completions", 2, "MUST", Outcome.PASS))
