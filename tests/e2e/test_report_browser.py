@@ -36,8 +36,8 @@ def page(browser: Browser, report: dict):
     tab = browser.new_page(WIDTH, HEIGHT)
     tab.goto(report["url"])
     yield tab
-    assert tab.console == [], "the page logged errors"
     browser.close_page(tab)
+    assert tab.console == [], "the page logged errors"
 
 
 def rect(page: Page, selector: str) -> dict:
@@ -135,3 +135,15 @@ def test_accessibility_no_serious_or_critical_issue(page, axe_source):
         id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))""")
     serious = [v for v in found if v["impact"] in ("serious", "critical")]
     assert serious == [], json.dumps(serious, indent=1)
+
+
+def test_without_scripts_everything_shows_and_the_filters_hide(browser, report):
+    tab = browser.new_page(WIDTH, HEIGHT)
+    try:
+        tab.send("Emulation.setScriptExecutionDisabled", value=True)
+        tab.goto(report["url"])
+        assert visible(tab, "#filters") == [] and visible(tab, "button.copy") == []
+        assert len(visible(tab, "article.failure")) == len(report["result"].failed)
+        assert tab.evaluate("document.querySelector('.verdict h2').textContent") == "Does not conform"
+    finally:
+        browser.close_page(tab)
