@@ -1,64 +1,159 @@
-"""Markdown, for people: a summary, the operation x check matrix, then each failure in full."""
+"""Markdown, for people: in a terminal, a pull-request comment or a GitHub job summary.
+
+The order is the HTML report's (see :mod:`contract_tests.reporting.view`):
+verdict, counts, failures first with their curl line, then every check by
+operation (collapsed in ``<details>``, which GitHub renders), then the schema
+matrix. Text from the target is escaped or fenced, so it cannot turn into markup.
+"""
 
 from __future__ import annotations
 
-from contract_tests.results import Layer, Outcome, RunResult
+from contract_tests.reporting.view import (
+    GAP,
+    Group,
+    ReportView,
+    Row,
+    build,
+    finding_kind,
+    first_line,
+    short_name,
+    summary_lines,
+)
+from contract_tests.results import Finding, Outcome, RunResult
 
-SYMBOL = {Outcome.PASS: "pass", Outcome.FAIL: "**FAIL**", Outcome.SKIP: "skip"}
+__all__ = ["render", "summary_lines"]
+
+MARK = {"fail": "❌", "pass": "✅", "incomplete": "⚠️"}
+RESULT = {Outcome.PASS: "pass", Outcome.FAIL: "**FAIL**", Outcome.SKIP: "skip"}
+CELL = {Outcome.PASS: "✓", Outcome.FAIL: "**✗**", Outcome.SKIP: "–"}
+KIND = {GAP: "upstream-spec gap", "violation": "target violation"}
+MAX_LINES = 20
+# GitHub takes 65,536 characters in a comment: past this the passing checks are only counted, excerpts shortened,
+# and past it again the last failures are left to report.html.
+BUDGET = 60_000
 
 
-def summary_lines(result: RunResult) -> list[str]:
-    counts = result.counts()
-    verdict = "does NOT conform" if result.exit_code else "conforms"
-    if result.stopped and not result.exit_code:
-        verdict = "showed no MUST failure before the run stopped early (incomplete)"
-    lines = [
-        f"Target {result.target} {verdict} (profile {result.profile}, seed {result.seed}).",
-        f"{counts['pass']} passed, {counts['fail']} failed ({len(result.must_failures)} MUST), {counts['skip']} skipped; "
-        f"{result.requests} requests, ${result.spend:.6f} reported spend, {result.duration:.1f} s.",
-    ]
-    if result.stopped:
-        lines.append(f"Stopped early: {result.stopped}.")
-    lines += result.notes
-    return lines
+def render(result: RunResult, budget: int = BUDGET) -> str:
+    view = build(result)
+    page = _render(view, compact=False)
+    if len(page) <= budget:
+        return page
+    page = _render(view, compact=True)
+    if len(page) <= budget:
+        return page
+    cut = page.rfind("\n### ", 0, budget - 200)
+    cut = cut if cut > 0 else budget - 200
+    return page[:cut].rstrip("\n") + ("\n\n*The report is cut here to fit a comment: every failure and check is in "
+                                      "report.html and report.json.*\n")
 
 
-def render(result: RunResult) -> str:
-    out = ["# Conformance report", ""]
-    out += [f"- {line}" for line in summary_lines(result)]
-    operations, checks = result.matrix(Layer.SCHEMA)
-    if checks:
-        out += ["", "## Schema layer: Schemathesis", "", "| operation | " + " | ".join(c.removeprefix("schema:") for c in checks)
-                + " |", "|---|" + "---|" * len(checks)]
-        for op in operations:
-            cells = [result.cell(op, c) for c in checks]
-            out.append(f"| `{op}` | " + " | ".join(SYMBOL[c.outcome] if c else "" for c in cells) + " |")
-    operations, checks = result.matrix(Layer.SEMANTIC)
-    if checks:  # one check per operation, mostly: a list reads better than a sparse matrix
-        out += ["", "## Semantic layer: what no schema says", "", "| operation | check | level | result |", "|---|---|---|---|"]
-        out += [f"| `{r.operation}` | {r.check} | {r.level} | {SYMBOL[r.outcome]} |"
-                for op in operations for r in result.of_layer(Layer.SEMANTIC) if r.operation == op]
-    failures = result.failed
-    if failures:
-        out += ["", "## Failures", ""]
-        for item in failures:
-            out += [f"### {item.check} on `{item.operation}` ({item.level})", "", f"Why it matters: {item.reason}",
-                    f"Source: {item.source}", ""]
-            for finding in item.findings:
-                first, _, rest = finding.message.partition("\n")
-                out += [f"- **{first.strip()}**", *[f"  {line}" for line in rest.strip().splitlines()],
-                        f"  - {finding.origin.value}"
-                        + (f": {finding.origin_note}" if finding.origin_note else "")]
-                if finding.request:
-                    out += ["", "  Request:", "", "  ```", *["  " + line for line in finding.request.splitlines()[:20]],
-                            "  ```"]
-                if finding.response:
-                    out += ["", "  Response (excerpt):", "", "  ```",
-                            *["  " + line for line in finding.response.splitlines()[:20]], "  ```"]
-                if finding.curl:
-                    out += ["", "  Reproduce:", "", "  ```sh", *[f"  {line}" for line in finding.curl.splitlines()], "  ```"]
-                out.append("")
-    skipped = [r for r in result.results if r.outcome is Outcome.SKIP]
-    if skipped:
-        out += ["", "## Skipped", ""] + [f"- {r.check} on `{r.operation}`: {r.skip_reason}" for r in skipped]
-    return "\n".join(out) + "\n"
+def _render(view: ReportView, compact: bool) -> str:
+    result = view.result
+    lines = 8 if compact else MAX_LINES
+    out = ["# Conformance report", "", f"## {MARK[view.verdict.state]} {view.verdict.title}: {text(result.target)}", "",
+           text(view.verdict.detail), ""]
+    out += _counts(view) + [""]
+    out += [f"- {text(line)}" for line in summary_lines(result)[1:]]
+    out += ["", f"## Failures ({len(view.failures)})", ""]
+    if not view.failures:
+        out += ["No check failed.", ""]
+    for number, row in enumerate(view.failures, 1):
+        out += _failure(number, row, lines)
+    out += ["## Checks by operation", ""]
+    if compact:
+        out += ["Passing checks are counted, not listed, to keep this report short: report.html lists them.", ""]
+    for group in view.groups:
+        out += _group(group, compact)
+    out += _matrix(view)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def text(value: object) -> str:
+    """Plain text from the run, safe in Markdown prose: no HTML, no table breaks."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
+def code(value: str) -> str:
+    """Inline code that survives backticks in the value."""
+    fence = "``" if "`" in value else "`"
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
+
+
+def block(value: str, lang: str = "", limit: int = MAX_LINES) -> list[str]:
+    lines = value.splitlines() or [""]
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"... ({len(lines) - limit} more lines)"]
+    fence = "````" if any(line.lstrip().startswith("```") for line in lines) else "```"
+    return [f"{fence}{lang}", *lines, fence]
+
+
+def _counts(view: ReportView) -> list[str]:
+    out = ["| level | failed | passed | skipped |", "|---|---:|---:|---:|"]
+    for level, tally in view.counts.items():
+        failed = f"**{tally.failed}**" if tally.failed else "0"
+        out.append(f"| {level} | {failed} | {tally.passed} | {tally.skipped} |")
+    return out
+
+
+def _failure(number: int, row: Row, lines: int) -> list[str]:
+    item = row.item
+    out = [f"### {number}. {item.level} · {KIND[row.kind]}: {code(row.name)} on {code(item.operation)}", "",
+           f"Why it matters: {text(item.reason)}" + (f" *Source: {text(item.source)}*" if item.source else ""), ""]
+    for finding in item.findings:
+        out += _finding(finding, row.kind, lines)
+    return out
+
+
+def _finding(finding: Finding, card_kind: str, lines: int) -> list[str]:
+    head, _, rest = finding.message.strip().partition("\n")
+    out = [f"**{text(head.strip())}**", ""]
+    if rest.strip():
+        out += [*block(rest.strip("\n"), limit=lines), ""]
+    if finding.origin_note or finding_kind(finding) != card_kind:
+        out += [f"*{text(finding.origin.value)}" + (f": {text(finding.origin_note)}" if finding.origin_note else "") + "*",
+                ""]
+    if finding.request:
+        out += ["Request:", "", *block(finding.request, "http", lines), ""]
+    if finding.response:
+        out += ["Response (excerpt):", "", *block(finding.response, limit=lines), ""]
+    if finding.curl:
+        out += ["Reproduce:", "", *block(finding.curl, "sh", limit=200), ""]
+    return out
+
+
+def _group(group: Group, compact: bool) -> list[str]:
+    tally = group.tally
+    counts = ", ".join(filter(None, [f"<b>{tally.failed} failed</b>" if tally.failed else "", f"{tally.passed} passed",
+                                     f"{tally.skipped} skipped" if tally.skipped else ""]))
+    title = "every operation" if not group.method else f"<code>{text(group.operation)}</code>"
+    rows = [r for r in group.rows if not compact or r.item.outcome is not Outcome.PASS]
+    if not rows:
+        return [f"- {title}: {counts}", ""]
+    out = [f"<details{' open' if tally.failed else ''}><summary>{title}: {counts}</summary>", "",
+           "| check | layer | level | result | detail |", "|---|---|---|---|---|"]
+    for row in rows:
+        note = first_line(row.note)
+        if row.kind == GAP:
+            note = f"upstream-spec gap: {note}"
+        out.append(f"| {code(row.name)} | {row.layer} | {row.item.level} | {RESULT[row.item.outcome]} | {text(note)} |")
+    return [*out, "", "</details>", ""]
+
+
+def _matrix(view: ReportView) -> list[str]:
+    matrix = view.matrix
+    if not matrix.checks:
+        return []
+    out = ["## Schema checks (Schemathesis) by operation", "",
+           "✓ passed, **✗** failed (see *Failures*), – skipped; *SHOULD* checks in italics.", "",
+           "| operation | " + " | ".join(_column(check, matrix.levels[check]) for check in matrix.checks) + " |",
+           "|---|" + "---|" * len(matrix.checks)]
+    for operation in matrix.operations:
+        cells = [matrix.cell(operation, check) for check in matrix.checks]
+        out.append(f"| {code(operation)} | " + " | ".join(CELL[c.item.outcome] if c else "" for c in cells) + " |")
+    return out
+
+
+def _column(check: str, level: str) -> str:
+    name = short_name(check)
+    return f"*{name}*" if level == "SHOULD" else name

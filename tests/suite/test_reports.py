@@ -6,14 +6,17 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from contract_tests import reporting
 from contract_tests.cli import main
 from contract_tests.events import RunFinished
 from contract_tests.progress import Progress
-from contract_tests.reporting import report_files
+from contract_tests.reporting import html, markdown, report_files
+from contract_tests.reporting.view import build, layer_of
 from contract_tests.results import CheckResult, Finding, Layer, Origin, Outcome, RunResult
 
 SCHEMA, SEMANTIC = Layer.SCHEMA, Layer.SEMANTIC
@@ -59,12 +62,105 @@ def test_every_report_from_the_same_result(tmp_path):
         ("schema", "1", "0"), ("semantic", "1", "2")]
     assert (tmp_path / "ci" / "junit.xml").read_text() == (tmp_path / "junit.xml").read_text()
     markdown = (tmp_path / "report.md").read_text()
-    assert "## Schema layer: Schemathesis" in markdown and "## Semantic layer" in markdown
+    assert "## Schema checks (Schemathesis) by operation" in markdown and "| check | layer |" in markdown
     assert "Layer 1" not in markdown and "Layer 2" not in markdown
     assert "upstream-spec gap: only the overlay bounds it" in markdown
     assert "curl -sS -X POST" in markdown and "run with --allow-writes" in markdown
     html = (tmp_path / "report.html").read_text()
-    assert "no [DONE] &lt;b&gt;" in html and "<script" not in html
+    assert "no [DONE] &lt;b&gt;" in html and "no [DONE] <b>" not in html
+    assert html.count("<script") == 1 and "<script src" not in html and "<link" not in html  # one inline script
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # no external asset
+
+
+def positions(text: str, *needles: str) -> list[int]:
+    found = [text.find(n) for n in needles]
+    assert -1 not in found, [n for n, i in zip(needles, found, strict=True) if i < 0]
+    return found
+
+
+def test_html_reads_verdict_counts_failures_then_operations_then_matrix():
+    page = html.render(sample())
+    order = positions(page, 'class="verdict fail"', '<h2 id="verdict">Does not conform', 'class="counts"', 'id="failures"',
+                      'id="operations"', 'id="matrix"')
+    assert order == sorted(order)
+    # MUST before SHOULD, target violations before upstream-spec gaps, each card with its badge
+    cards = positions(page, 'id="f-sse-done-last-post-chat-completions"',
+                      'id="f-schema-response-schema-conformance-get-models"',
+                      'id="f-sse-matches-non-stream-post-chat-completions"')
+    assert cards == sorted(cards)
+    first = page[cards[0]:cards[1]]
+    assert 'class="badge violation"' in first and "curl -sS -X POST" in first and "200 text/event-stream" in first
+    assert 'class="badge gap"' in page[cards[1]:cards[2]]
+    counts = re.search(r'<table class="counts">.*?</table>', page, re.S).group(0)
+    assert re.findall(r"<th scope=\"row\">(\w+)</th><td[^>]*>(\d+)</td><td>(\d+)</td><td>(\d+)</td>", counts) == [
+        ("MUST", "2", "0", "1"), ("SHOULD", "1", "0", "0")]
+    assert "3 MUST checks failed" not in page and "2 MUST checks failed (1 target violation, 1 upstream-spec gap)" in page
+
+
+def test_html_groups_checks_by_operation_and_opens_only_failing_ones():
+    page = html.render(sample())
+    groups = re.findall(r'<details class="op" data-failed="(\d+)"( open)?>\s*<summary>\s*(?:<span class="method">(\w+)'
+                        r'</span>)?\s*<span class="path">([^<]+)</span>', page)
+    assert [(method, path, bool(opened)) for _, opened, method, path in groups] == [
+        ("DELETE", "/api-keys/{key_id}", False), ("POST", "/chat/completions", True), ("GET", "/models", True)]
+
+
+def test_markdown_has_the_same_order_with_curl_lines():
+    text = markdown.render(sample())
+    order = positions(text, "## ❌ Does not conform: https://gw.test/v1", "| MUST | **2** | 0 | 1 |",
+                      "## Failures (3)", "### 1. MUST · target violation: `sse.done_last`",
+                      "### 2. MUST · upstream-spec gap: `response_schema_conformance` on `GET /models`",
+                      "### 3. SHOULD · target violation: `sse.matches_non_stream`", "## Checks by operation",
+                      "## Schema checks (Schemathesis) by operation")
+    assert order == sorted(order)
+    assert "```sh\ncurl -sS -X POST 'https://gw.test/v1/chat/completions'\n```" in text
+    assert "<details open><summary><code>POST /chat/completions</code>: <b>2 failed</b>, 0 passed</summary>" in text
+    assert "<details><summary><code>DELETE /api-keys/{key_id}</code>: 0 passed, 1 skipped</summary>" in text
+
+
+def test_markdown_never_lets_the_target_write_markup():
+    result = sample()
+    result.results[0].findings[0].message = "got <img src=x onerror=alert(1)> | and `ticks`"
+    text = markdown.render(result)
+    assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt; \\| and" in text
+
+
+def test_markdown_fits_a_pull_request_comment():
+    """Past the budget the passing checks are counted, not listed; past it again the report says where it was cut."""
+    result = sample()
+    for i in range(40):
+        result.add(CheckResult(f"schema:check_{i}", "GET /models", SCHEMA, "MUST", Outcome.PASS, reason="x" * 200))
+    full = markdown.render(result)
+    assert "`check_39`" in full and len(full) > 12_000
+    compact = markdown.render(result, budget=12_000)
+    assert len(compact) <= 12_000 and "`check_39` | schema" not in compact
+    assert "Passing checks are counted, not listed" in compact and "### 3. SHOULD" in compact
+    cut = markdown.render(result, budget=1_500)
+    assert len(cut) <= 1_500 and cut.endswith("every failure and check is in report.html and report.json.*\n")
+    assert "## Failures (3)" in cut
+
+
+def test_verdicts_conforms_and_incomplete():
+    passing = RunResult(target="t", profile="quick", seed=0, started="s")
+    passing.add(CheckResult("sse.done_last", "POST /chat/completions", SEMANTIC, "MUST", Outcome.PASS))
+    passing.add(CheckResult("sse.matches_non_stream", "POST /chat/completions", SEMANTIC, "SHOULD", Outcome.FAIL,
+                            findings=[Finding("differs")]))
+    assert build(passing).verdict.title == "Conforms" and "1 SHOULD check not met" in build(passing).verdict.detail
+    assert 'class="verdict pass"' in html.render(passing) and "## ✅ Conforms: t" in markdown.render(passing)
+    passing.stopped = "request budget reached (5 requests)"
+    assert build(passing).verdict.state == "incomplete"
+    assert 'class="verdict incomplete"' in html.render(passing)
+    assert "Stopped early: request budget reached (5 requests)." in markdown.render(passing)
+
+
+def test_the_writers_read_the_layer_through_one_function():
+    item = CheckResult("x", "GET /models", SCHEMA, "MUST", Outcome.PASS)
+    assert layer_of(item) == "schema"
+    item.layer = SEMANTIC
+    assert layer_of(item) == "semantic"
+    sources = "".join((Path(reporting.__file__).parent / name).read_text() for name in ("html.py", "markdown.py"))
+    assert ".layer" not in sources.replace("row.layer", "")
+    assert "<style" not in sources and (Path(reporting.__file__).parent / "templates" / "report.html").is_file()
 
 
 def test_progress_is_quiet_when_not_a_terminal(monkeypatch):
