@@ -92,9 +92,9 @@ class Recorder:
             async for data in upstream.aiter_raw():
                 if not data:
                     continue
-                at = (time.perf_counter() - t0) * 1000
+                at = round((time.perf_counter() - t0) * 1000, 3)
                 first = at if first is None else first
-                chunks.append(Chunk(round(at, 3), data))
+                chunks.append(Chunk(at, data))
                 await send({"type": "http.response.body", "body": data, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             complete = True
