@@ -26,11 +26,17 @@ def serve_replay(config: MockConfig, host: str, port: int, replay: Replay, *, re
                  announce: Callable[[str], None] | None = None) -> int:
     """Serve until Ctrl-C, then print the coverage; the exit code is 1 when ``require_all`` and a recording went unused."""
     say = announce or (lambda line: print(line, file=sys.stdout, flush=True))
-    say(f"mockserver: replaying {len(replay.recordings)} recorded exchanges from {replay.source}"
-        f"{' (strict)' if replay.strict else ''}{' with their timing' if replay.timing else ''}"
-        f"; coverage: GET {RESERVED_PREFIX}/replay")
+    replaying_line = (f"  replaying: {len(replay.recordings)} recorded exchanges from {replay.source}"
+                      f"{' (strict)' if replay.strict else ''}{' with their timing' if replay.timing else ''}"
+                      f"; coverage: GET {RESERVED_PREFIX}/replay")
+
+    def lines(line: str) -> None:  # the replay's line among the start-up lines, before "Ctrl-C to stop"
+        if line.strip().startswith("Ctrl-C"):
+            say(replaying_line)
+        say(line)
+
     try:
-        serve(config, host, port, announce=announce, app=replay_app(config, replay))
+        serve(config, host, port, announce=lines, app=replay_app(config, replay))
     except KeyboardInterrupt:
         pass
     coverage = replay.coverage()
