@@ -9,6 +9,7 @@ is asked for ``Accept-Encoding: identity`` so that the recording holds readable 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -86,23 +87,29 @@ class Recorder:
                                  if k.decode("latin-1").lower() not in RESPONSE_DROPPED)
         is_stream = "text/event-stream" in upstream.headers.get("content-type", "")
         first: float | None = None
+        gone = asyncio.create_task(_disconnected(receive))  # so a dropped client stops the upstream stream too
         try:
             await send({"type": "http.response.start", "status": status,
                         "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response_headers]})
             async for data in upstream.aiter_raw():
+                if gone.done():
+                    error = "client dropped the answer"
+                    break
                 if not data:
                     continue
                 at = round((time.perf_counter() - t0) * 1000, 3)
                 first = at if first is None else first
                 chunks.append(Chunk(at, data))
                 await send({"type": "http.response.body", "body": data, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-            complete = True
+            if error is None:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                complete = True
         except httpx.HTTPError as exc:
             error = f"upstream dropped the answer: {type(exc).__name__}: {exc}"
         except OSError as exc:  # the client went away
             error = f"client dropped the answer: {type(exc).__name__}"
         finally:
+            gone.cancel()
             await upstream.aclose()
             total = round((time.perf_counter() - t0) * 1000, 3)
             joined = b"".join(chunk.data for chunk in chunks)
@@ -125,6 +132,12 @@ class Recorder:
                 await self.client.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+async def _disconnected(receive: Receive) -> None:
+    """Returns when the client has gone (after the request body, ``receive`` has nothing else to say)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -37,8 +37,7 @@ from mockserver.request_headers import headers_of
 from mockserver.responses import JSONResponse
 from mockserver.spec import LoadedSpec
 
-NOT_REPLAYED_HEADERS = frozenset({"content-length", "date", "server", "transfer-encoding", "connection", "keep-alive",
-                                  "content-encoding"})
+NOT_REPLAYED_HEADERS = frozenset({"content-length", "date", "server", "transfer-encoding", "connection", "keep-alive"})
 
 
 class Replay:

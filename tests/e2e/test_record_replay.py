@@ -262,3 +262,31 @@ def test_export_har_then_replay_the_har(tmp_path, spec):
     finally:
         stop(replayer)
     assert after == before
+
+
+def test_a_client_that_drops_a_stream_stops_it_upstream_and_is_recorded_incomplete(tmp_path, spec):
+    recording = tmp_path / "rec"
+    with serve_in_thread(MockConfig(spec=spec, api_key=DEFAULT_API_KEY, tokens_per_s=5)) as upstream:
+        recorder, url = start(["record", "--upstream", upstream.url, "--port", "0", "--out", str(recording)],
+                              tmp_path / "record.log", dict(os.environ))
+        try:
+            body = {"model": "openai/gpt-4o-mini", "stream": True,
+                    "messages": [{"role": "user", "content": "one two three four five six seven eight nine ten"}]}
+            started = time.monotonic()
+            with httpx.stream("POST", f"{url}/chat/completions", json=body,
+                              headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"}) as answer:
+                next(answer.iter_raw())
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not list(read_exchanges(recording)):
+                time.sleep(0.05)
+            ended = time.monotonic() - started
+        finally:
+            stop(recorder)
+    (exchange,) = read_exchanges(recording)
+    assert exchange.complete is False and exchange.error == "client dropped the answer"
+    assert exchange.response.chunks and b"[DONE]" not in exchange.response.body
+    assert ended < 3  # the whole stream takes over 4 s at 5 tokens/s: the proxy stopped reading it
+    replay = subprocess.run([sys.executable, "-c", "from mockserver.recording.replay import load_replay;"
+                             f"print(load_replay({str(recording)!r}).coverage()['skipped'])"],
+                            capture_output=True, text=True, timeout=60)
+    assert replay.stdout.strip() == "1"
