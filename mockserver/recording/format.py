@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import Any
 
 import orjson
 
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 field names
+HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")  # no CR, LF or NUL; one byte per character (latin-1)
 FORMAT_NAME = "mockserver-recording"
 VERSION = 1
 SUFFIX = ".jsonl"
@@ -279,6 +282,9 @@ def _headers(value: Any, where: str, name: str) -> tuple[tuple[str, str], ...]:
     if not isinstance(value, list) or not all(
             isinstance(pair, Sequence) and len(pair) == 2 and all(isinstance(p, str) for p in pair) for pair in value):
         raise RecordingError(f"{where}: {name} must be a list of [name, value] string pairs")
+    for name_, text in value:
+        if not HEADER_NAME.fullmatch(name_) or not HEADER_VALUE.fullmatch(text):
+            raise RecordingError(f"{where}: {name} has a header that HTTP cannot carry: {name_[:40]!r}")
     return tuple((name_.lower(), text) for name_, text in value)
 
 

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 import orjson
 
 from mockserver.recording.format import (
+    HEADER_NAME,
+    HEADER_VALUE,
     Chunk,
     RecordedExchange,
     RecordedRequest,
@@ -152,6 +154,8 @@ def _headers(items: Any) -> tuple[tuple[str, str], ...]:
             raise ValueError("a header's name and value must be strings")
         if name.startswith(":"):  # HTTP/2 pseudo-headers in browsers' exports
             continue
+        if not HEADER_NAME.fullmatch(name) or not HEADER_VALUE.fullmatch(value):
+            raise ValueError(f"a header that HTTP cannot carry: {name[:40]!r}")
         pairs.append((name.lower(), value))
     return tuple(pairs)
 

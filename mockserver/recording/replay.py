@@ -48,8 +48,8 @@ class Replay:
         self.strict = strict
         self.timing = timing
         self.matcher = Matcher(settings.ignore_paths)
-        # What can be answered: exchanges that got a whole answer.
-        self.recordings = [e for e in exchanges if e.response is not None and e.complete]
+        # What can be answered: exchanges that got a whole, final answer.
+        self.recordings = [e for e in exchanges if e.response is not None and e.complete and e.response.status >= 200]
         self.skipped = len(exchanges) - len(self.recordings)
         self.index: dict[Key, list[RecordedExchange]] = {}
         for recording in self.recordings:

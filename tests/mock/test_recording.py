@@ -235,6 +235,12 @@ def test_every_field_survives_a_round_trip():
     ([b'{"format": "mockserver-recording", "version": 1}', b'{"request": {"method": "GET", "path": "/x", '
       b'"headers": [["a"]]}}'], "request.headers must be a list of"),
     ([], "empty file"),
+    ([b'{"format": "mockserver-recording", "version": 1}', b'{"request": {"method": "GET", "path": "/x"}, '
+      b'"response": {"status": 200, "headers": [["x-a", "one\\r\\nSet-Cookie: evil"]]}}'], "HTTP cannot carry"),
+    ([b'{"format": "mockserver-recording", "version": 1}', b'{"request": {"method": "GET", "path": "/x"}, '
+      b'"response": {"status": 200, "headers": [["x-a", "\\u20ac"]]}}'], "HTTP cannot carry"),
+    ([b'{"format": "mockserver-recording", "version": 1}', b'{"request": {"method": "GET", "path": "/x", '
+      b'"headers": [["bad name", "v"]]}}'], "HTTP cannot carry"),
 ])
 def test_a_broken_recording_is_one_line_naming_file_and_line(tmp_path, lines, message):
     path = tmp_path / "bad.jsonl"
