@@ -68,6 +68,10 @@ def main() -> None:
 def serve_command(host: str, port: int, replay_source: str | None, replay_strict: bool, replay_timing: bool,
                   replay_require_all: bool, replay_config: str | None, **options: object) -> None:
     """Serve the mock until Ctrl-C."""
+    if replay_source is None and (replay_strict or replay_timing or replay_require_all or replay_config):
+        click.echo("mockserver: error: --replay-strict, --replay-timing, --replay-require-all and --replay-config "
+                   "need --replay DIR|FILE", err=True)
+        sys.exit(2)
     try:
         config = build_config(**options)
         if replay_source is not None:

@@ -216,6 +216,7 @@ def test_an_invalid_recording_is_one_line_and_exit_2(tmp_path, name, content):
     (["record", "--upstream", "http://127.0.0.1:9", "--config", "/nonexistent.yml"], "cannot read"),
     (["export-har", "/nonexistent", "-o", "x.har"], "no such recording"),
     (["serve", "--port", "0", "--replay", "."], "no recording in this directory"),
+    (["serve", "--port", "0", "--replay-strict"], "need --replay DIR|FILE"),
     (["serve", "--port", "0", "--replay", "/nonexistent", "--replay-config", "/nonexistent.yml"], "cannot read"),
 ])
 def test_bad_record_options_are_one_line_and_exit_2(tmp_path, args, message):
