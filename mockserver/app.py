@@ -5,10 +5,12 @@ Layers, outermost first: CORS; the 500 guard (:mod:`mockserver.guard`); the edge
 for a spec path, the pipeline (:mod:`mockserver.pipeline`: limits, directives, authentication,
 faults, the call, the handler), and for any other path the mock's own ``/__mock/`` endpoints or the
 ``unknown_path`` 404. The request goes one way: no inner module reads or writes anything of a layer
-that wraps it. ``docs/request-path.md`` draws the map.
+that wraps it. ``docs/architecture.md`` draws the map.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from starlette.datastructures import State
 from starlette.exceptions import HTTPException
@@ -46,12 +48,14 @@ EXPOSED_HEADERS = [
 class MockApp:
     """The ASGI app; ``state.mock``, ``state.faults`` and ``state.config`` are its MockState, Faults and MockConfig."""
 
-    def __init__(self, config: MockConfig, state: MockState, faults: Faults, handlers: Handlers = BUILTIN):
+    def __init__(self, config: MockConfig, state: MockState, faults: Faults, handlers: Handlers = BUILTIN,
+                 own_routes: Sequence[BaseRoute] = ()):
         self.state = State()
         self.state.mock, self.state.faults, self.state.config = state, faults, config
         own: list[BaseRoute] = [
             Route(f"{RESERVED_PREFIX}/openapi.json", _spec_endpoint(config), methods=["GET"]),
             *admin_routes(RESERVED_PREFIX, faults, state),
+            *own_routes,  # more of the mock's own endpoints under /__mock/ (e.g. the replay's coverage)
         ]
         self.own = ExceptionMiddleware(Router(own, redirect_slashes=False), handlers={HTTPException: _http_error})
         edge = Edge(routes(config, handlers), Pipeline(config, state, faults), self.own, state, faults)
@@ -66,11 +70,12 @@ class MockApp:
 
 
 def create_app(config: MockConfig | None = None, state: MockState | None = None,
-               handlers: Handlers = BUILTIN) -> MockApp:
-    """Build the mock for ``config`` (the bundled spec and defaults when omitted), answering with ``handlers``."""
+               handlers: Handlers = BUILTIN, own_routes: Sequence[BaseRoute] = ()) -> MockApp:
+    """Build the mock for ``config`` (the bundled spec and defaults when omitted), answering with ``handlers``;
+    ``own_routes`` are more endpoints under ``/__mock/``."""
     config = config or MockConfig()
     state = state or MockState(config)
-    return MockApp(config, state, Faults(config.seed, config.scenario), handlers)
+    return MockApp(config, state, Faults(config.seed, config.scenario), handlers, own_routes)
 
 
 def _spec_endpoint(config: MockConfig):

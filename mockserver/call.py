@@ -30,6 +30,8 @@ class Call:
     seed: tuple[object, ...] = ()  # what rng is seeded from: --seed, the operation, the path and the query
     example_name: str | None = None
     prefer: Directives | None = None  # the request's directives: Prefer example=, dynamic=true, a success code=
+    path: str = ""  # the request's path, as sent (base path included)
+    query_string: str = ""  # the raw query string, without "?"
     _rng: random.Random | None = field(default=None, repr=False)
 
     @property

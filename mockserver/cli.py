@@ -8,6 +8,12 @@ import click
 
 from mockserver.config import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_MAX_HEADERS, ConfigError, build_config
 from mockserver.llm.replies import STYLES
+from mockserver.recording.format import RecordingError, read_exchanges
+from mockserver.recording.har import write_har
+from mockserver.recording.record import record
+from mockserver.recording.replay import load_replay
+from mockserver.recording.serve import serve_replay
+from mockserver.recording.settings import SettingsError
 from mockserver.server import ServeError, serve
 
 
@@ -51,15 +57,72 @@ def main() -> None:
 @click.option("--state", "state_path", type=click.Path(dir_okay=False), default=None,
               help="SQLite file that keeps keys and usage across restarts (WAL). Default: in memory.")
 @click.option("--tpm", type=click.IntRange(1), default=None, help="Estimated tokens per minute per key; over it, 429.")
-def serve_command(host: str, port: int, **options: object) -> None:
+@click.option("--replay", "replay_source", type=click.Path(), default=None, metavar="DIR|FILE",
+              help="Answer recorded exchanges (a `mockserver record` directory or .jsonl file, or a .har file).")
+@click.option("--replay-strict", is_flag=True, help="With --replay: an unmatched request gets 404 naming the closest "
+                                                     "recording, not a generated answer.")
+@click.option("--replay-timing", is_flag=True, help="With --replay: send recorded stream chunks at their recorded times.")
+@click.option("--replay-require-all", is_flag=True, help="With --replay: exit 1 at shutdown when a recording went unused.")
+@click.option("--replay-config", type=click.Path(dir_okay=False), default=None,
+              help="With --replay: YAML settings adding fields to ignore when matching (docs/recording.md).")
+def serve_command(host: str, port: int, replay_source: str | None, replay_strict: bool, replay_timing: bool,
+                  replay_require_all: bool, replay_config: str | None, **options: object) -> None:
     """Serve the mock until Ctrl-C."""
+    if replay_source is None and (replay_strict or replay_timing or replay_require_all or replay_config):
+        click.echo("mockserver: error: --replay-strict, --replay-timing, --replay-require-all and --replay-config "
+                   "need --replay DIR|FILE", err=True)
+        sys.exit(2)
     try:
-        serve(build_config(**options), host, port)
+        config = build_config(**options)
+        if replay_source is not None:
+            replay = load_replay(replay_source, config_path=replay_config, strict=replay_strict, timing=replay_timing)
+            sys.exit(serve_replay(config, host, port, replay, require_all=replay_require_all))
+        serve(config, host, port)
     except KeyboardInterrupt:
         click.echo("mockserver: stopped", err=True)
-    except (*ConfigError, ServeError) as exc:
+    except (*ConfigError, ServeError, RecordingError, SettingsError) as exc:
         click.echo(f"mockserver: error: {exc}", err=True)
         sys.exit(2)
+
+
+@main.command("record")
+@click.option("--upstream", required=True, help="Base URL to record, e.g. https://router.requesty.ai/v1.")
+@click.option("--out", "out", default="recordings", show_default=True, type=click.Path(file_okay=False),
+              help="Directory for the recording (a new .jsonl file per session).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8081, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to bind; 0 picks a free one.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="YAML settings: more headers and JSON paths to redact, fields to ignore when matching.")
+def record_command(upstream: str, out: str, host: str, port: int, config_path: str | None) -> None:
+    """Record real traffic: a reverse proxy to --upstream writing each exchange, secrets redacted."""
+    try:
+        record(upstream, out, host, port, config_path)
+    except KeyboardInterrupt:
+        click.echo("mockserver: stopped", err=True)
+    except (ServeError, SettingsError, ValueError) as exc:
+        click.echo(f"mockserver: error: {exc}", err=True)
+        sys.exit(2)
+    except OSError as exc:
+        click.echo(f"mockserver: error: cannot write the recording in {out}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+
+
+@main.command("export-har")
+@click.argument("source", type=click.Path())
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False), help="HAR file to write.")
+@click.option("--origin", default="http://recorded", show_default=True, help="Scheme and host for the entries' URLs.")
+def export_har_command(source: str, out: str, origin: str) -> None:
+    """Write a recording (directory or .jsonl file) as HAR 1.2, stream chunks kept in `_chunks`."""
+    try:
+        count = write_har(read_exchanges(source), out, origin)
+    except RecordingError as exc:
+        click.echo(f"mockserver: error: {exc}", err=True)
+        sys.exit(2)
+    except OSError as exc:
+        click.echo(f"mockserver: error: cannot write {out}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    click.echo(f"mockserver: {count} exchanges written to {out}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

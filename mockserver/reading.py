@@ -32,4 +32,6 @@ async def read_call(exchange: Exchange, config: MockConfig, state: MockState, pr
         state=state,
         prefer=directives,
         example_name=directives.example if directives else None,
+        path=exchange.path,
+        query_string=exchange.query_string.decode("latin-1"),
     )

@@ -47,15 +47,16 @@ def uvicorn_config(app: object, *, http: str = "auto", loop: str = "auto", **set
 
 
 def serve(config: MockConfig, host: str, port: int, *, announce: Callable[[str], None] | None = None,
-          http: str = "auto", loop: str = "auto") -> None:
+          http: str = "auto", loop: str = "auto", app: object | None = None) -> None:
     """Serve until interrupted. Prints the base URL and the admin key first.
 
     ``http``/``loop`` are uvicorn's: ``auto`` takes httptools and uvloop when installed, the fastest
     pair measured here (docs/benchmarks.md); ``h11``/``asyncio`` are the pure-Python fallbacks.
+    ``app`` is the mock to serve when not ``create_app(config)`` (e.g. one that replays recordings).
     """
     sock = bind(host, port)
     port = sock.getsockname()[1]
-    app = create_app(config)
+    app = app or create_app(config)
     say = announce or (lambda line: print(line, file=sys.stdout, flush=True))
     say(f"mockserver: serving {config.spec.document.get('info', {}).get('title', 'the spec')} "
         f"({len(config.spec.operations)} operations)")

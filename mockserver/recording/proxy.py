@@ -1,0 +1,159 @@
+"""The recording reverse proxy: every request goes to the upstream, every answer back piece by piece, and each
+exchange, redacted, is appended to the recording when it ends.
+
+Nothing is buffered on the way back: each piece the upstream sends is handed to the client as it
+arrives (``httpx`` streaming, ``aiter_raw``), and noted with its time for the recording. The request
+body is read whole first (it is recorded, and requests to an LLM gateway are small). The upstream
+is asked for ``Accept-Encoding: identity`` so that the recording holds readable bodies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+from starlette.types import Receive, Scope, Send
+
+from mockserver.errors import error_body
+from mockserver.recording.format import Chunk, RecordedExchange, RecordedRequest, RecordedResponse
+from mockserver.recording.operations import Operations
+from mockserver.recording.redaction import Redactor
+from mockserver.recording.writer import RecordingWriter, utc_now
+from mockserver.responses import dumps
+
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
+                        "upgrade", "host", "content-length", "accept-encoding"})
+RESPONSE_DROPPED = frozenset({"connection", "keep-alive", "transfer-encoding", "trailer", "upgrade"})
+
+
+@dataclass(frozen=True)
+class Upstream:
+    origin: str  # scheme://host[:port]
+    base_path: str  # the upstream URL's path ("/v1"), for the base URL the proxy prints
+
+    @classmethod
+    def parse(cls, url: str) -> Upstream:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"--upstream must be an http(s) URL such as https://router.requesty.ai/v1, not {url!r}")
+        return cls(f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/"))
+
+
+class Recorder:
+    """The proxy as an ASGI app."""
+
+    def __init__(self, upstream: Upstream, writer: RecordingWriter, redactor: Redactor, operations: Operations,
+                 client: httpx.AsyncClient | None = None):
+        self.upstream = upstream
+        self.writer = writer
+        self.redactor = redactor
+        self.operations = operations
+        self.client = client or httpx.AsyncClient(timeout=httpx.Timeout(600, connect=10), follow_redirects=False)
+        self._next = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        self._next += 1
+        ident, started, t0 = self._next, utc_now(), time.perf_counter()
+        body = await _read_body(receive)
+        method, path = scope["method"], scope["path"]
+        query = scope["query_string"].decode("latin-1")
+        headers = tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"])
+        forwarded = [(k, v) for k, v in headers if k not in HOP_BY_HOP] + [("accept-encoding", "identity")]
+        request = RecordedRequest(method, path, query, headers, body)
+        operation = self.operations.operation(method, path)
+        url = self.upstream.origin + scope.get("raw_path", path.encode()).decode("latin-1") + (f"?{query}" if query else "")
+        chunks: list[Chunk] = []
+        response: RecordedResponse | None = None
+        error: str | None = None
+        complete = False
+        try:
+            upstream = await self.client.send(self.client.build_request(method, url, headers=forwarded, content=body),
+                                              stream=True)
+        except httpx.HTTPError as exc:
+            error = f"upstream unreachable: {type(exc).__name__}: {exc}"
+            await _send_error(send, 502, f"The upstream {self.upstream.origin} could not be reached ({type(exc).__name__}).")
+            self._write(ident, started, request, None, operation, error, True)
+            return
+        status = upstream.status_code
+        response_headers = tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in upstream.headers.raw
+                                 if k.decode("latin-1").lower() not in RESPONSE_DROPPED)
+        is_stream = "text/event-stream" in upstream.headers.get("content-type", "")
+        first: float | None = None
+        gone = asyncio.create_task(_disconnected(receive))  # so a dropped client stops the upstream stream too
+        try:
+            await send({"type": "http.response.start", "status": status,
+                        "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response_headers]})
+            async for data in upstream.aiter_raw():
+                if gone.done():
+                    error = "client dropped the answer"
+                    break
+                if not data:
+                    continue
+                at = round((time.perf_counter() - t0) * 1000, 3)
+                first = at if first is None else first
+                chunks.append(Chunk(at, data))
+                await send({"type": "http.response.body", "body": data, "more_body": True})
+            if error is None:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                complete = True
+        except httpx.HTTPError as exc:
+            error = f"upstream dropped the answer: {type(exc).__name__}: {exc}"
+        except OSError as exc:  # the client went away
+            error = f"client dropped the answer: {type(exc).__name__}"
+        finally:
+            gone.cancel()
+            await upstream.aclose()
+            total = round((time.perf_counter() - t0) * 1000, 3)
+            joined = b"".join(chunk.data for chunk in chunks)
+            response = RecordedResponse(status, response_headers, joined, tuple(chunks) if is_stream else None,
+                                        None if first is None else first, total)
+            self._write(ident, started, request, response, operation, error, complete)
+
+    def _write(self, ident: int, started: str, request: RecordedRequest, response: RecordedResponse | None,
+               operation: str | None, error: str | None, complete: bool) -> None:
+        exchange = RecordedExchange(ident, request, response, started, operation,
+                                    self.operations.is_management(operation, request.path), complete, error)
+        self.writer.write(self.redactor.redact(exchange))
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.client.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def _disconnected(receive: Receive) -> None:
+    """Returns when the client has gone (after the request body, ``receive`` has nothing else to say)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _read_body(receive: Receive) -> bytes:
+    parts = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        parts.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(parts)
+
+
+async def _send_error(send: Send, status: int, message: str) -> None:
+    body = dumps(error_body(status, message, code="upstream_unreachable"))
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
