@@ -52,6 +52,7 @@ class ModelInfo:
     regions: tuple[str, ...] = ()  # deployment regions, served as ``<id>@<region>``
     reasoning: bool = False  # reports completion_tokens_details.reasoning_tokens
     reasoning_content: bool = False  # and returns the reasoning text in ``reasoning_content``
+    reasoning_by_default: bool = True  # reasons without a reasoning_effort (Claude thinks only when asked)
     # The prices in money units (10^-10 USD) per million tokens: integers, so a cost is integer arithmetic.
     input_units: int = field(init=False, repr=False, compare=False)
     output_units: int = field(init=False, repr=False, compare=False)

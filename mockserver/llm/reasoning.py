@@ -7,7 +7,8 @@ models: ``max`` -> ``high``; ``min`` and ``none`` -> ``low``; a budget of 0-1024
 
 The deterministic rule: a reasoning model (catalog ``reasoning: true``) spends :data:`LEVEL_TOKENS`
 for its level (low 64, medium 256, high 1024), never more than a budget it was given; a model other
-than OpenAI's asked for ``none`` does not reason. Reasoning tokens are part of
+than OpenAI's asked for ``none`` does not reason, nor does one with ``reasoning_by_default: false``
+(Claude) asked for no effort at all. Reasoning tokens are part of
 ``completion_tokens`` (as OpenAI counts them) and billed at the output price. A model with
 ``reasoning_content: true`` (DeepSeek, Anthropic) also returns the reasoning text, exactly that many
 tokens long, in the message's ``reasoning_content``.
@@ -51,7 +52,7 @@ def reason(model: ModelInfo, effort: Any) -> Reasoning:
     """What ``model`` spends on reasoning at ``effort`` (the request's ``reasoning_effort``, or None)."""
     if not model.reasoning:
         return NONE
-    if effort == "none" and model.owned_by != "openai":
+    if (effort == "none" and model.owned_by != "openai") or (effort is None and not model.reasoning_by_default):
         return NONE
     effort = effort if isinstance(effort, str) else DEFAULT_LEVEL
     level = level_of(effort)
