@@ -32,9 +32,11 @@ class Bucket(NamedTuple):
 
 def bucket_of(entry: Any) -> Bucket:
     """The bucket of a :class:`~mockserver.accounts.ledger.UsageEntry`."""
-    meta = entry.meta
-    return Bucket(entry.key_id, entry.at.astimezone(dt.UTC).date(), entry.model, meta.model_asked or entry.model,
-                  entry.analytics.origin, meta.user_id, tuple(sorted(meta.tags)))
+    meta, at = entry.meta, entry.at
+    day = at.date() if at.tzinfo is dt.UTC else at.astimezone(dt.UTC).date()
+    tags = meta.tags if len(meta.tags) < 2 else tuple(sorted(meta.tags))
+    return Bucket(entry.key_id, day, entry.model, meta.model_asked or entry.model, entry.analytics.origin,
+                  meta.user_id, tags)
 
 
 @dataclass(frozen=True, slots=True)

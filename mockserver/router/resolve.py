@@ -21,6 +21,7 @@ import hashlib
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from mockserver.errors import MockError
@@ -56,7 +57,15 @@ class Plan:
 def resolve(model_name: str, config: RoutingConfig | None, catalog: Catalog, trace_id: str | None,
             rng: random.Random, *, kind: str = "chat") -> Plan:
     """The plan for ``model_name``; raises the router's :class:`MockError` when it cannot be routed."""
-    return Plan(model_name, tuple(_candidates(model_name, config or EMPTY, catalog, trace_id, rng, kind, ())))
+    config = config or EMPTY
+    if model_name in catalog and model_name not in config.aliases:  # the usual call: a plan made once per model
+        return _plain_plan(model_name, catalog, kind)
+    return Plan(model_name, tuple(_candidates(model_name, config, catalog, trace_id, rng, kind, ())))
+
+
+@lru_cache(maxsize=1024)
+def _plain_plan(model_name: str, catalog: Catalog, kind: str) -> Plan:
+    return Plan(model_name, (_model(model_name, catalog, kind, _NO_PARAMETERS, ()),))
 
 
 def _candidates(name: str, config: RoutingConfig, catalog: Catalog, trace_id: str | None, rng: random.Random,
