@@ -92,6 +92,11 @@ def parse_routing(data: Any, source: str, catalog: Catalog) -> RoutingConfig:
         problem = _target_problem(aliases[name].model, routing, catalog, allow_routes=False)
         if problem:
             raise RoutingError(f"{where}.model: {problem}")
+        model = catalog.get(aliases[name].model.partition("@")[0])
+        max_tokens = aliases[name].parameters.get("max_tokens")
+        if model is not None and max_tokens and model.max_output_tokens and max_tokens > model.max_output_tokens:
+            raise RoutingError(f"{where}.parameters.max_tokens: {max_tokens} is more than {model.id} can write "
+                               f"({model.max_output_tokens})")
     for policy in policies.values():
         for index, entry in enumerate(policy.entries):
             problem = _target_problem(entry.model, routing, catalog, allow_routes=True)

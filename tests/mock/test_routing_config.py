@@ -72,6 +72,8 @@ def test_the_example_file_is_valid():
     ({"policies": {"a": {"type": "fallback", "models": ["openai/gpt-4o"]}},
       "aliases": {"coding/x": {"model": "policy/a"}}},
      "r.yml: $.aliases.coding/x.model: an alias names a catalog model, not a policy ('policy/a')"),
+    ({"aliases": {"coding/x": {"model": "openai/gpt-4o", "parameters": {"max_tokens": 20000}}}},
+     "r.yml: $.aliases.coding/x.parameters.max_tokens: 20000 is more than openai/gpt-4o can write (16384)"),
     ({"aliases": {"coding/x": {"model": "openai/gpt-4o", "parameters": {"temperature": 3}}}},
      "r.yml: $.aliases.coding/x.parameters.temperature: 3 is greater than the maximum of 2"),
     ({"aliases": {"coding/x": {"model": "openai/gpt-4o", "parameters": {"reasoning_effort": "lots"}}}},
