@@ -37,9 +37,10 @@ async def create_chat_completion(call: Call) -> Response:
     candidate = (await route_call(call, meta.trace_id)).candidate
     request = with_presets(call.body, candidate.parameters)
     key_id = call.principal.key_id if call.principal is not None else ANONYMOUS_KEY_ID
-    cache = call.state.prompt_cache.use(key_id, candidate.model, request["messages"], meta.auto_cache)
+    cache, digest = call.state.prompt_cache.look(key_id, candidate.model, request["messages"], meta.auto_cache)
     completion = complete(request, call.config.catalog, overrides, call.config.seed, model=candidate.model,
                           served=candidate.name if candidate.region else None, cache=cache)
+    call.state.prompt_cache.remember(key_id, digest)
     usage_meta = UsageMeta(call.body.get("model") or None, meta.tags, meta.user_id, meta.trace_id)
     ident, created = f"chatcmpl-{os.urandom(16).hex()}", int(time.time())
     if call.body.get("stream"):

@@ -57,7 +57,19 @@ class PromptCache:
         self._by_key: OrderedDict[str, OrderedDict[bytes, None]] = OrderedDict()
 
     def seen(self, key_id: str, digest: bytes) -> bool:
-        """Whether ``key_id`` used ``digest`` before; it counts as used now."""
+        """Whether ``key_id`` used ``digest`` lately (it counts as used now when it did)."""
+        with self._lock:
+            entries = self._by_key.get(key_id)
+            if entries is None or digest not in entries:
+                return False
+            self._by_key.move_to_end(key_id)
+            entries.move_to_end(digest)
+            return True
+
+    def remember(self, key_id: str, digest: bytes | None) -> None:
+        """``key_id`` used ``digest`` (a call that was answered wrote it to the cache)."""
+        if digest is None:
+            return
         with self._lock:
             entries = self._by_key.get(key_id)
             if entries is None:
@@ -66,25 +78,30 @@ class PromptCache:
                     self._by_key.popitem(last=False)
             else:
                 self._by_key.move_to_end(key_id)
-            if digest in entries:
-                entries.move_to_end(digest)
-                return True
             entries[digest] = None
+            entries.move_to_end(digest)
             if len(entries) > self.entries_per_key:
                 entries.popitem(last=False)
-            return False
 
     def clear(self) -> None:
         with self._lock:
             self._by_key.clear()
 
-    def use(self, key_id: str, model: ModelInfo, messages: Sequence[Mapping[str, Any]], asked: bool) -> CacheUse:
-        """The cache reads or writes of a request (see the module doc)."""
+    def look(self, key_id: str, model: ModelInfo, messages: Sequence[Mapping[str, Any]],
+             asked: bool) -> tuple[CacheUse, bytes | None]:
+        """The cache reads or writes of a request (see the module doc), and the digest to :meth:`remember`
+        once the call is answered (None when nothing is cached), so a refused call caches nothing."""
         if not model.supports_caching or not (asked or model.auto_caching):
-            return NO_CACHE
+            return NO_CACHE, None
         head = prefix(messages)
         if not head:
-            return NO_CACHE
+            return NO_CACHE, None
         count = sum(tokens.count_message(message) for message in head)
         digest = hashlib.sha256(model.id.encode() + b"\0" + orjson.dumps(list(head), option=orjson.OPT_SORT_KEYS)).digest()
-        return CacheUse(count, 0) if self.seen(key_id, digest) else CacheUse(0, count)
+        return (CacheUse(count, 0) if self.seen(key_id, digest) else CacheUse(0, count)), digest
+
+    def use(self, key_id: str, model: ModelInfo, messages: Sequence[Mapping[str, Any]], asked: bool) -> CacheUse:
+        """:meth:`look` and :meth:`remember` at once."""
+        found, digest = self.look(key_id, model, messages, asked)
+        self.remember(key_id, digest)
+        return found

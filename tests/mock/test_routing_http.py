@@ -303,3 +303,14 @@ def test_metadata_survives_a_restart_with_a_state_file(make_client, tmp_path):
     again = make_client(routing=ROUTING, state_path=path)
     report = again.get("/organization/usage", params={"group_by": "model_asked", "tag": "x", "user_id": "u"}).json()
     assert [(g["group"], g["requests"]) for g in report["groups"]] == [("coding/short", 1)]
+
+
+def test_a_refused_call_caches_nothing(make_client):
+    client = make_client()
+    messages = [*HI[:1], {"role": "user", "content": "x"}]
+    refused = client.post("/chat/completions", json={"model": "openai/gpt-4o-mini", "messages": messages,
+                                                     "max_tokens": 20000})
+    assert refused.status_code == 400
+    first = client.post("/chat/completions", json={"model": "openai/gpt-4o-mini", "messages": messages}).json()
+    assert first["usage"]["prompt_tokens_details"]["cached_tokens"] == 0
+    assert first["usage"]["prompt_tokens_details"]["caching_tokens"] > 0
