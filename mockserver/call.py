@@ -13,7 +13,9 @@ from mockserver.spec.model import LoadedSpec, Operation
 
 if TYPE_CHECKING:
     from mockserver.config import MockConfig
+    from mockserver.exchange import Exchange
     from mockserver.faults.headers import Directives
+    from mockserver.faults.runtime import Faults
     from mockserver.state import MockState
 
 
@@ -30,8 +32,8 @@ class Call:
     seed: tuple[object, ...] = ()  # what rng is seeded from: --seed, the operation, the path and the query
     example_name: str | None = None
     prefer: Directives | None = None  # the request's directives: Prefer example=, dynamic=true, a success code=
-    path: str = ""  # the request's path, as sent (base path included)
-    query_string: str = ""  # the raw query string, without "?"
+    exchange: Exchange | None = None  # the request's facts: its sequence number, what the journal notes
+    faults: Faults | None = None  # the faults runtime, which a routing handler asks whether a model answers
     _rng: random.Random | None = field(default=None, repr=False)
 
     @property

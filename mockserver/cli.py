@@ -39,6 +39,8 @@ def main() -> None:
               help="Largest total size of request headers in bytes; larger gets 431.")
 @click.option("--body-timeout", default=DEFAULT_BODY_TIMEOUT, show_default=True, type=click.FloatRange(min=0.001),
               help="Seconds to wait for the next piece of a request body; a stalled upload gets 408.")
+@click.option("--config", "routing_path", type=click.Path(dir_okay=False), default=None,
+              help="Routing file: policies (policy/NAME) and aliases (docs/routing.md); checked at start.")
 @click.option("--models", "models_path", type=click.Path(dir_okay=False), default=None,
               help="Model catalog YAML to serve instead of the bundled one.")
 @click.option("--reply-style", type=click.Choice(STYLES), default="echo", show_default=True,

@@ -10,6 +10,8 @@ from mockserver.auth import DEFAULT_API_KEY
 from mockserver.faults.scenario import Scenario, ScenarioError, from_options
 from mockserver.llm.catalog import Catalog, CatalogError, default_catalog, load_catalog
 from mockserver.llm.overrides import Overrides
+from mockserver.router.config import EMPTY as EMPTY_ROUTING
+from mockserver.router.config import RoutingConfig, RoutingError, load_routing
 from mockserver.spec import LoadedSpec, SpecError, load_spec
 
 DEFAULT_MAX_BODY = 1024 * 1024
@@ -53,9 +55,10 @@ class MockConfig:
         return Overrides(style=self.reply_style, ttft_ms=self.ttft_ms, tokens_per_s=self.tokens_per_s)
     state_path: str | None = None  # SQLite file for keys and usage; None keeps them in memory
     scenario: Scenario | None = None  # server-wide faults in force at start (and after a reset)
+    routing: RoutingConfig = EMPTY_ROUTING  # policies and aliases (--config FILE, docs/routing.md)
 
 
-ConfigError = (SpecError, CatalogError, ScenarioError, StateFileError)
+ConfigError = (SpecError, CatalogError, ScenarioError, StateFileError, RoutingError)
 """The errors a bad option or file gives at start: each a one-line message."""
 
 
@@ -78,8 +81,10 @@ def build_config(
     rpm: int | None = None,
     tpm: int | None = None,
     state_path: str | None = None,
+    routing_path: str | None = None,
 ) -> MockConfig:
     """The configuration ``mockserver serve`` runs with: every file read and checked here, once."""
+    catalog = load_catalog(models_path) if models_path else default_catalog()
     return MockConfig(
         spec=load_spec(spec_path, list(overlays) if overlays else None),
         api_key=resolve_api_key(api_key),
@@ -88,7 +93,8 @@ def build_config(
         max_body=max_body,
         max_headers=max_headers,
         body_timeout=body_timeout,
-        catalog=load_catalog(models_path) if models_path else default_catalog(),
+        catalog=catalog,
+        routing=load_routing(routing_path, catalog) if routing_path else EMPTY_ROUTING,
         reply_style=reply_style,
         ttft_ms=ttft_ms,
         tokens_per_s=tokens_per_s,

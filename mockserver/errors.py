@@ -1,4 +1,10 @@
-"""Errors in the OpenAI shape: ``{"error": {"message", "type", "param", "code"}}``."""
+"""Errors in the OpenAI shape: ``{"error": {"message", "type", "param", "code", "origin"}}``.
+
+``origin`` is Requesty's: ``provider`` when the upstream provider failed (an injected 5xx or 429, an
+unavailable model), ``router`` for everything the router itself decides (authentication, limits,
+validation, unknown models), and ``router`` for a failure after a stream has started ("a problem
+with the provider stream"). The OpenAI SDKs ignore the extra field.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +34,10 @@ DEFAULT_TYPES: dict[int, tuple[str, str | None]] = {
 }
 
 
+ROUTER = "router"
+PROVIDER = "provider"
+
+
 class MockError(Exception):
     """Raised anywhere in request handling; answered as an error-shaped response."""
 
@@ -41,8 +51,10 @@ class MockError(Exception):
         param: str | None = None,
         details: Iterable[Mapping[str, str]] | None = None,
         headers: Mapping[str, str] | None = None,
+        origin: str = ROUTER,
     ):
         super().__init__(message)
+        self.origin = origin
         self.status = status
         self.message = message
         self.type = type
@@ -53,7 +65,7 @@ class MockError(Exception):
 
     def body(self) -> dict[str, Any]:
         return error_body(self.status, self.message, type=self.type, code=self.code, param=self.param,
-                          details=self.details)
+                          details=self.details, origin=self.origin)
 
     def response(self) -> JSONResponse:
         return JSONResponse(self.body(), status_code=self.status, headers=self.headers)
@@ -67,6 +79,7 @@ def error_body(
     code: str | None = None,
     param: str | None = None,
     details: list[Mapping[str, str]] | None = None,
+    origin: str = ROUTER,
 ) -> dict[str, Any]:
     default_type, default_code = DEFAULT_TYPES.get(status, ("server_error" if status >= 500 else "invalid_request_error", None))
     error: dict[str, Any] = {
@@ -74,6 +87,7 @@ def error_body(
         "type": type or default_type,
         "param": param,
         "code": code if code is not None else default_code,
+        "origin": origin,
     }
     if details is not None:
         error["details"] = [dict(d) for d in details]

@@ -39,7 +39,8 @@ _UNREAD = object()
 
 class Exchange:
     __slots__ = ("method", "path", "query_string", "headers", "header_bytes", "receive", "keys", "sequence",
-                 "start", "arrived", "operation", "path_params", "status", "fault", "stream", "_downstream",
+                 "start", "arrived", "operation", "path_params", "status", "fault", "stream", "model_asked",
+                 "model_served", "_downstream",
                  "_on_done", "_query", "_cookies", "_principal", "_refused", "_body", "_json")
 
     def __init__(self, scope: dict[str, Any], receive: Receive, send: Send, keys: Any, sequence: int,
@@ -60,6 +61,8 @@ class Exchange:
         self.status = 0
         self.fault: str | None = None  # what was injected, for the journal
         self.stream: Any = None  # the stream fault's send wrapper, when one was chosen
+        self.model_asked: str | None = None  # the model name the request asked for (a policy, an alias, ...)
+        self.model_served: str | None = None  # the model that answered it
         self._downstream = send
         self._on_done: Callable[[Exchange], None] | None = on_done
         self._query: Mapping[str, list[str]] | None = None

@@ -76,8 +76,9 @@ class Pipeline:
                 check_code(operation, directives)
             if directives is not None or self.faults.active:
                 send = await inject(exchange, self.faults, directives, send,
-                                    lambda: exchange.body(config.max_body, config.body_timeout))
-            call = await read_call(exchange, config, self.state, principal, directives)
+                                    lambda: exchange.body(config.max_body, config.body_timeout),
+                                    routed=handler.routes_models)
+            call = await read_call(exchange, config, self.state, principal, directives, self.faults)
             response = await handler.answer(call)
         except MockError as error:
             response = error.response()

@@ -6,12 +6,13 @@ from mockserver.call import Call
 from mockserver.config import MockConfig
 from mockserver.exchange import Exchange
 from mockserver.faults.headers import Directives
+from mockserver.faults.runtime import Faults
 from mockserver.state import MockState
 from mockserver.validation import invalid, read_json_body, read_parameters
 
 
 async def read_call(exchange: Exchange, config: MockConfig, state: MockState, principal,
-                    directives: Directives | None) -> Call:
+                    directives: Directives | None, faults: Faults | None = None) -> Call:
     """The request as a validated :class:`Call`; a :class:`MockError` for what is wrong with it."""
     operation = exchange.operation
     raw = await exchange.body(config.max_body, config.body_timeout)
@@ -32,6 +33,6 @@ async def read_call(exchange: Exchange, config: MockConfig, state: MockState, pr
         state=state,
         prefer=directives,
         example_name=directives.example if directives else None,
-        path=exchange.path,
-        query_string=exchange.query_string.decode("latin-1"),
+        exchange=exchange,
+        faults=faults,
     )

@@ -16,11 +16,13 @@ from mockserver.accounts import money
 from mockserver.accounts.analytics import read_analytics
 from mockserver.accounts.clock import Clock, format_datetime, month_of, utc_now
 from mockserver.accounts.keys import ApiKeyRecord, KeyStore, MemoryKeyStore, hash_secret, new_key
-from mockserver.accounts.ledger import Ledger, MemoryLedger, UsageEntry, UsageSummary
+from mockserver.accounts.ledger import NO_META, Ledger, MemoryLedger, UsageEntry, UsageMeta, UsageSummary
+from mockserver.accounts.reports import Report, ReportQuery
 from mockserver.accounts.sqlite_store import open_stores
 from mockserver.auth import AdminKey, Principal
 from mockserver.config import MockConfig
 from mockserver.errors import MockError
+from mockserver.llm.caching import PromptCache
 
 ANONYMOUS_KEY_ID = "anonymous"  # usage of operations that need no key
 
@@ -35,6 +37,7 @@ class MockState:
         self.keys: KeyStore = keys if keys is not None else MemoryKeyStore()
         self.ledger: Ledger = ledger if ledger is not None else MemoryLedger()
         self.clock = clock
+        self.prompt_cache = PromptCache()  # per key: the prompt prefixes the providers would have cached
 
     # -- who is calling --------------------------------------------------------------------------
 
@@ -61,6 +64,7 @@ class MockState:
         """Forget everything created or recorded since start: keys, usage, limits. The admin key stays."""
         self.keys.clear()
         self.ledger.clear()
+        self.prompt_cache.clear()
 
     # -- the accounting seam ---------------------------------------------------------------------
 
@@ -94,11 +98,13 @@ class MockState:
         usage: Mapping[str, object],
         headers: Mapping[str, str],
         cost_units: money.Units | None = None,
+        meta: UsageMeta = NO_META,
     ) -> None:
         """Record one inference call's ``usage`` block (tokens and cost) against ``principal``.
 
         ``headers`` are the request's, with lower-case names (as a :class:`~mockserver.call.Call` has them).
         ``cost_units`` is ``usage["cost"]`` in money units when the caller has it (read from the block otherwise).
+        ``meta`` is what the request said about itself (model asked for, tags, user, trace).
         """
         prompt = _count(usage, "prompt_tokens")
         completion = _count(usage, "completion_tokens")
@@ -113,6 +119,7 @@ class MockState:
             total,
             money.from_usd(usage.get("cost") or 0) if cost_units is None else cost_units,
             read_analytics(headers),
+            meta,
         ))
 
     # -- management ------------------------------------------------------------------------------
@@ -150,6 +157,12 @@ class MockState:
 
     def org_usage(self) -> UsageSummary:
         return self.ledger.org_usage()
+
+    def usage_report(self, query: ReportQuery) -> Report:
+        """A filtered or grouped report (:mod:`mockserver.accounts.reports`); a key's must exist."""
+        if query.key_id is not None:
+            self.get_key(query.key_id)
+        return self.ledger.report(query)
 
 
 def _count(usage: Mapping[str, object], name: str, default: int = 0) -> int:

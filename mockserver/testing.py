@@ -121,8 +121,9 @@ class RequestyMock:
         self.set_scenario(data)
 
     def error_rate(self, status: int, rate: float, *, operations: list[str] | None = None,
-                   message: str | None = None) -> None:
-        rule = {"status": status, "rate": rate, "operations": operations, "message": message}
+                   message: str | None = None, models: list[str] | None = None) -> None:
+        """A share of calls get ``status``; with ``models``, only tries served by those models."""
+        rule = {"status": status, "rate": rate, "operations": operations, "message": message, "models": models}
         self._add("errors", [{k: v for k, v in rule.items() if v is not None}])
 
     def latency(self, ms: float | None = None, *, distribution: str = "fixed", **params: float) -> None:
@@ -143,7 +144,8 @@ class RequestyMock:
         self._add("seed", seed)
 
     def journal(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """The last requests, newest first: sequence, method, path, operation, status, latency_ms, fault, key."""
+        """The last requests, newest first: sequence, method, path, operation, status, latency_ms, fault, key,
+        model (asked for) and served."""
         return self._faults.journal.last(limit)
 
     def openai(self, **options: Any) -> Any:

@@ -20,8 +20,22 @@ from typing import NamedTuple, Protocol
 from mockserver.accounts.analytics import NONE, Analytics
 from mockserver.accounts.clock import month_of
 from mockserver.accounts.money import Units
+from mockserver.accounts.reports import Bucket, Report, ReportQuery, bucket_of, build_report
+from mockserver.accounts.tally import Tally
 
 KEEP_ENTRIES = 10_000
+
+
+class UsageMeta(NamedTuple):
+    """What the request said about itself: the model name it asked for, and its ``requesty`` metadata."""
+
+    model_asked: str | None = None  # the request's ``model`` (a policy, alias or id@region), when not ``model``
+    tags: tuple[str, ...] = ()
+    user_id: str | None = None
+    trace_id: str | None = None
+
+
+NO_META = UsageMeta()
 
 
 class UsageEntry(NamedTuple):
@@ -36,13 +50,12 @@ class UsageEntry(NamedTuple):
     total_tokens: int
     cost: Units
     analytics: Analytics = NONE
+    meta: UsageMeta = NO_META
 
-
-@dataclass(slots=True)
-class Tally:
-    requests: int = 0
-    tokens: int = 0
-    cost: Units = 0
+    @property
+    def asked(self) -> str:
+        """The model name the request asked for (the served model when it asked for that one)."""
+        return self.meta.model_asked or self.model
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,7 @@ class Ledger(Protocol):
     def org_usage(self) -> UsageSummary: ...
     def spend_in_month(self, key_id: str, month: str) -> Units: ...
     def entries(self, key_id: str | None = None) -> list[UsageEntry]: ...  # oldest first
+    def report(self, query: ReportQuery) -> Report: ...
     def clear(self) -> None: ...
 
 
@@ -83,6 +97,7 @@ class MemoryLedger:
         self._monthly: dict[tuple[str, str], Units] = {}
         self._entries: deque[UsageEntry] = deque(maxlen=keep_entries)
         self._last_month: tuple[int, int, str] = (0, 0, "")
+        self._buckets: dict[Bucket, Tally] = {}  # every call since start, by what reports filter and group on
 
     def record(self, entry: UsageEntry) -> None:
         month = (entry.key_id, self._month_of(entry.at))
@@ -99,6 +114,13 @@ class MemoryLedger:
                 tally.cost += entry.cost
             self._monthly[month] = self._monthly.get(month, 0) + entry.cost
             self._entries.append(entry)
+            bucket = bucket_of(entry)
+            tally = self._buckets.get(bucket)
+            if tally is None:
+                tally = self._buckets[bucket] = Tally()
+            tally.requests += 1
+            tally.tokens += entry.total_tokens
+            tally.cost += entry.cost
 
     def _month_of(self, at: dt.datetime) -> str:
         """:func:`month_of`, remembered for the month of the last call (nearly every call is in it)."""
@@ -125,8 +147,14 @@ class MemoryLedger:
         with self._lock:
             return [e for e in self._entries if key_id is None or e.key_id == key_id]
 
+    def report(self, query: ReportQuery) -> Report:
+        with self._lock:
+            buckets = list(self._buckets.items())
+        return build_report(buckets, query)
+
     def clear(self) -> None:
         with self._lock:
+            self._buckets.clear()
             self._by_key.clear()
             self._org.clear()
             self._monthly.clear()

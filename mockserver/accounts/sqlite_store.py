@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mockserver.accounts.analytics import Analytics
 from mockserver.accounts.keys import ApiKeyRecord, MemoryKeyStore
-from mockserver.accounts.ledger import MemoryLedger, UsageEntry
+from mockserver.accounts.ledger import NO_META, MemoryLedger, UsageEntry, UsageMeta
 from mockserver.accounts.money import Units
 
 SCHEMA = """
@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS usage (
     cost_units TEXT NOT NULL,
     origin TEXT,
     title TEXT,
-    fields TEXT NOT NULL
+    fields TEXT NOT NULL,
+    meta TEXT  -- JSON: model_asked, tags, user_id, trace_id (NULL for none)
 );
 """
 
@@ -63,6 +64,9 @@ class Database:
             self.connection.execute("PRAGMA journal_mode=WAL")
             self.connection.execute("PRAGMA synchronous=NORMAL")
             self.connection.executescript(SCHEMA)
+            columns = {row[1] for row in self.connection.execute("PRAGMA table_info(usage)")}
+            if "meta" not in columns:  # a state file from before request metadata was recorded
+                self.connection.execute("ALTER TABLE usage ADD COLUMN meta TEXT")
         except sqlite3.Error as exc:
             raise StateFileError(f"{self.path}: cannot use as a state file: {exc}") from None
 
@@ -116,17 +120,17 @@ class SqliteLedger(MemoryLedger):
         super().__init__()
         self.database = database
         for row in database.rows("SELECT at, key_id, operation_id, model, prompt_tokens, completion_tokens, "
-                                 "total_tokens, cost_units, origin, title, fields FROM usage ORDER BY seq"):
+                                 "total_tokens, cost_units, origin, title, fields, meta FROM usage ORDER BY seq"):
             super().record(_entry(row))
 
     def record(self, entry: UsageEntry) -> None:
         analytics = entry.analytics
         self.database.write(
             "INSERT INTO usage (at, key_id, operation_id, model, prompt_tokens, completion_tokens, total_tokens, "
-            "cost_units, origin, title, fields) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "cost_units, origin, title, fields, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (_time(entry.at), entry.key_id, entry.operation_id, entry.model, entry.prompt_tokens,
              entry.completion_tokens, entry.total_tokens, _units(entry.cost), analytics.origin, analytics.title,
-             json.dumps(dict(analytics.fields))))
+             json.dumps(dict(analytics.fields)), None if entry.meta == NO_META else json.dumps(entry.meta._asdict())))
         super().record(entry)
 
     def clear(self) -> None:
@@ -160,7 +164,14 @@ def _record(row: tuple) -> ApiKeyRecord:
 
 
 def _entry(row: tuple) -> UsageEntry:
-    at, key_id, operation_id, model, prompt, completion, total, cost, origin, title, fields = row
+    at, key_id, operation_id, model, prompt, completion, total, cost, origin, title, fields, meta = row
     return UsageEntry(at=dt.datetime.fromisoformat(at), key_id=key_id, operation_id=operation_id, model=model,
                       prompt_tokens=prompt, completion_tokens=completion, total_tokens=total, cost=int(cost),
-                      analytics=Analytics(origin, title, json.loads(fields)))
+                      analytics=Analytics(origin, title, json.loads(fields)), meta=_meta(meta))
+
+
+def _meta(text: str | None) -> UsageMeta:
+    if text is None:
+        return NO_META
+    data = json.loads(text)
+    return UsageMeta(data.get("model_asked"), tuple(data.get("tags") or ()), data.get("user_id"), data.get("trace_id"))

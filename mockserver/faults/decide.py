@@ -28,14 +28,32 @@ class Decision:
 NOTHING = Decision()
 
 
-def decide(scenario: Scenario, seed: int, sequence: int, operation_id: str) -> Decision:
+def decide(scenario: Scenario, seed: int, sequence: int, operation_id: str, model: str | None = None) -> Decision:
+    """The request's faults; ``error`` is the one for its first attempt, served by ``model``."""
     rng = seeded_rng("faults", seed, sequence)
     u_error, u_stream, u_latency_1, u_latency_2 = rng.random(), rng.random(), rng.random(), rng.random()
     return Decision(
         latency_ms=latency_ms(scenario.latency, operation_id, u_latency_1, u_latency_2),
-        error=pick(scenario.errors, operation_id, u_error),
+        error=pick(for_model(scenario.errors, model), operation_id, u_error),
         stream_fault=pick(scenario.stream_faults, operation_id, u_stream),
     )
+
+
+def error_for_attempt(scenario: Scenario, seed: int, sequence: int, operation_id: str, model: str | None,
+                      attempt: int) -> ErrorRule | None:
+    """The error rule that fires for the request's ``attempt``-th try (0: the first, the one :func:`decide`
+    draws), served by ``model``. Each later try (a retry, a fallback's next model) has its own draw."""
+    if attempt == 0:
+        return decide(scenario, seed, sequence, operation_id, model).error
+    u = seeded_rng("faults", seed, sequence, "attempt", attempt).random()
+    return pick(for_model(scenario.errors, model), operation_id, u)
+
+
+def for_model(rules: Sequence[ErrorRule], model: str | None) -> Sequence[ErrorRule]:
+    """The rules for calls served by ``model`` (all of them when none is scoped to models)."""
+    if all(rule.models is None for rule in rules):
+        return rules
+    return [rule for rule in rules if rule.for_model(model)]
 
 
 def applies(operations: tuple[str, ...] | None, operation_id: str) -> bool:

@@ -15,8 +15,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from mockserver.errors import MockError
+from mockserver.errors import PROVIDER, MockError
 from mockserver.exchange import Exchange
+from mockserver.faults.availability import MESSAGES, injected_error, retry_headers  # noqa: F401  (re-exported)
 from mockserver.faults.decide import NOTHING, applies, decide
 from mockserver.faults.headers import Directives
 from mockserver.faults.ratelimit import estimate_tokens
@@ -25,29 +26,15 @@ from mockserver.faults.streams import FaultySend, StreamAborted
 
 Message = dict[str, Any]
 Send = Callable[[Message], Awaitable[None]]
-MESSAGES = {
-    429: "Rate limit reached for requests (injected fault). Please try again in {retry}s.",
-    500: "The server had an error while processing your request (injected fault).",
-    502: "Bad gateway: the upstream provider sent an invalid response (injected fault).",
-    503: "The service is temporarily unavailable (injected fault).",
-    504: "The upstream provider did not answer in time (injected fault).",
-}
-
-
-def retry_headers(retry_after_s: int) -> dict[str, str]:
-    return {"Retry-After": str(retry_after_s), "x-ratelimit-remaining-requests": "0",
-            "x-ratelimit-reset-requests": f"{retry_after_s}s"}
-
-
-def injected_error(status: int, message: str | None = None) -> MockError:
-    headers = retry_headers(1) if status == 429 else None
-    text = message or MESSAGES.get(status, "Injected fault.").format(retry=1)
-    return MockError(status, text, headers=headers)
 
 
 async def inject(exchange: Exchange, faults: Faults, directives: Directives | None, send: Send,
-                 read_body: Callable[[], Awaitable[bytes]]) -> Send:
-    """The ``send`` to answer with; raises the injected error (noted on the exchange) after its latency."""
+                 read_body: Callable[[], Awaitable[bytes]], *, routed: bool = False) -> Send:
+    """The ``send`` to answer with; raises the injected error (noted on the exchange) after its latency.
+
+    ``routed``: the operation's handler resolves the model itself (policies, aliases, regions) and asks
+    :meth:`Faults.model_fault` per model it tries, so the unavailable models and error rates are left to it.
+    """
     scenario = faults.scenario
     op_id = exchange.operation.operation_id
     decision = decide(scenario, faults.seed, exchange.sequence, op_id) if faults.active else NOTHING
@@ -64,17 +51,17 @@ async def inject(exchange: Exchange, faults: Faults, directives: Directives | No
         if not verdict.allowed:
             error = MockError(429, f"Rate limit reached for {verdict.exceeded} per minute "
                               f"(injected fault). Please try again in {verdict.retry_after_s}s.",
-                              code="rate_limit_exceeded", headers=verdict.headers)
+                              code="rate_limit_exceeded", headers=verdict.headers, origin=PROVIDER)
             fault = f"ratelimit:{verdict.exceeded}"
-    if error is None and scenario.unavailable_models:
-        await read_body()
-        model = exchange.json_field("model")
-        if isinstance(model, str) and model in scenario.unavailable_models:
-            error = MockError(503, f"The model '{model}' is currently unavailable (injected fault).",
-                              code="model_unavailable")
-            fault = f"unavailable:{model}"
-    if error is None and decision.error is not None:
-        error, fault = injected_error(decision.error.status, decision.error.message), f"error:{decision.error.status}"
+    if error is None and not routed and (scenario.unavailable_models or scenario.errors):
+        model = None
+        if scenario.unavailable_models or any(rule.models for rule in scenario.errors):
+            await read_body()
+            asked = exchange.json_field("model")
+            model = asked if isinstance(asked, str) else None
+        found = faults.model_fault(op_id, model, exchange.sequence)
+        if found is not None:
+            error, fault = found.error, found.label
     delay = decision.latency_ms + ((directives.latency_ms or 0) if directives else 0)
     if delay > 0:
         await asyncio.sleep(delay / 1000)

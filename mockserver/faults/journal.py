@@ -16,6 +16,8 @@ FIELDS = (
     "latency_ms",  # arrival to the last byte handed to the server
     "fault",  # what was injected: "error:503", "ratelimit:requests", "unavailable:MODEL", "prefer:429", "stream:truncate@2"
     "key",  # the key's id ("admin", a created key's id), "unknown" for a refused key, None when none was sent
+    "model",  # the model name the request asked for (a routed inference call), else None
+    "served",  # the model that answered it (a fallback's later model, a load-balanced pick), else None
 )
 
 
@@ -41,7 +43,8 @@ class Journal:
             fault = f"stream:{stream.fault.fault}@{stream.count}"
         self._entries.append((exchange.sequence, exchange.arrived, exchange.method, exchange.path,
                               operation.operation_id if operation is not None else None, exchange.status,
-                              exchange.latency_ms, fault, exchange.key_id))
+                              exchange.latency_ms, fault, exchange.key_id, exchange.model_asked,
+                              exchange.model_served))
 
     def clear(self) -> None:
         self._entries.clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from mockserver.faults.availability import ModelFault, model_fault
 from mockserver.faults.journal import DEFAULT_SIZE, Journal
 from mockserver.faults.ratelimit import RateLimiter
 from mockserver.faults.scenario import Scenario
@@ -36,3 +37,9 @@ class Faults:
     def next_sequence(self) -> int:
         self.sequence += 1
         return self.sequence
+
+    def model_fault(self, operation_id: str, model: str | None, sequence: int, attempt: int = 0) -> ModelFault | None:
+        """Is ``model`` available for request ``sequence``'s ``attempt``-th try? None when it is, else its error."""
+        if not self.active:
+            return None
+        return model_fault(self.scenario, self.seed, operation_id, model, sequence, attempt)

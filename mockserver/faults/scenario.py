@@ -44,6 +44,11 @@ class ErrorRule:
     rate: float
     message: str | None = None
     operations: tuple[str, ...] | None = None
+    models: tuple[str, ...] | None = None  # only calls served by these models (id or id@region)
+
+    def for_model(self, model: str | None) -> bool:
+        return self.models is None or (model is not None and (model in self.models
+                                                               or model.partition("@")[0] in self.models))
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +176,9 @@ def _check_finite(value: Any, source: str, where: str) -> None:
 
 def _ops(rule: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(rule)
-    if "operations" in out:
-        out["operations"] = tuple(out["operations"])
+    for name in ("operations", "models"):
+        if name in out:
+            out[name] = tuple(out[name])
     return out
 
 
@@ -180,11 +186,15 @@ def _check_rates_sum(rules: Iterable[ErrorRule | StreamFault], source: str, wher
     """For any one operation, the rates of the rules that apply to it cannot add up to more than 1."""
     rules = list(rules)
     names = {op for rule in rules for op in (rule.operations or ())} or {"*"}
+    models = {m for rule in rules for m in (getattr(rule, "models", None) or ())}
     for name in names | {"*"}:
-        total = sum(rule.rate for rule in rules if rule.operations is None or name in rule.operations)
-        if total > 1 + 1e-9:
-            scope = "every operation" if name == "*" else name
-            raise ScenarioError(f"{source}: /{where}: the rates for {scope} add up to {total:g}, more than 1")
+        for model in [None, *sorted(models)]:
+            total = sum(rule.rate for rule in rules if (rule.operations is None or name in rule.operations)
+                        and (getattr(rule, "models", None) is None or model in rule.models))
+            if total > 1 + 1e-9:
+                scope = "every operation" if name == "*" else name
+                scope += f" and model {model}" if model else ""
+                raise ScenarioError(f"{source}: /{where}: the rates for {scope} add up to {total:g}, more than 1")
 
 
 def from_options(path: str | None = None, *, latency_ms: float | None = None, error_rates: Iterable[str] = (),

@@ -7,7 +7,8 @@ after ``after`` events, or before ``data: [DONE]`` when the stream has fewer:
 - ``truncate``: the body ends cleanly, without the remaining events and ``[DONE]``;
 - ``stall``: nothing is sent for ``seconds``, then the stream goes on;
 - ``malformed``: one event whose data is not valid JSON is sent, then the stream goes on;
-- ``error``: an ``{"error": {...}}`` event ends the stream (an error after the 200 status).
+- ``error``: an ``{"error": {...}}`` event ends the stream (an error after the 200 status), with
+  ``origin: router`` and status-like code ``stream_error``: Requesty's "problem with the provider stream".
 
 Responses of any other media type pass through untouched.
 """
@@ -27,7 +28,8 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 SEPARATOR = b"\n\n"
 MALFORMED_EVENT = b'data: {"id": "chatcmpl-malformed", "object": "chat.completion.chunk", "choices": [{"delta": {"content": "\n\n'
 ERROR_EVENT = b"data: " + orjson.dumps(error_body(
-    500, "The upstream provider failed in the middle of the stream (injected fault).", code="stream_error")) + SEPARATOR
+    502, "The upstream provider failed in the middle of the stream (injected fault).", code="stream_error",
+    type="server_error", origin="router")) + SEPARATOR
 
 
 class StreamAborted(Exception):

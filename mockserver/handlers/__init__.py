@@ -28,6 +28,9 @@ Answer = Callable[["Call"], Awaitable[Response]]
 class Handler:
     answer: Answer
     admin_only: bool = False  # any key but the admin key gets 403, before the request is read
+    # The handler resolves the request's model itself (policies, aliases, regions) and asks the faults
+    # runtime per model it tries, so the fault step leaves unavailable models and error rates to it.
+    routes_models: bool = False
 
 
 Handlers = Mapping[str, Handler]

@@ -6,12 +6,14 @@ from :class:`mockserver.state.MockState`.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from mockserver.accounts import money
 from mockserver.accounts.clock import format_datetime, parse_datetime
 from mockserver.accounts.keys import ApiKeyRecord
 from mockserver.accounts.ledger import UsageSummary
+from mockserver.accounts.reports import Report, ReportQuery
 from mockserver.call import Call
 from mockserver.errors import MockError
 
@@ -84,8 +86,49 @@ def update_api_key_limit(call: Call) -> dict[str, Any]:
 
 
 def get_api_key_usage(call: Call) -> dict[str, Any]:
-    return report_json(call.state.usage_for_key(_key_id(call)))
+    query = report_query(call, _key_id(call))
+    if query == ReportQuery(key_id=query.key_id):
+        return report_json(call.state.usage_for_key(query.key_id))
+    return filtered_report_json(call.state.usage_report(query))
 
 
 def get_organization_usage(call: Call) -> dict[str, Any]:
-    return report_json(call.state.org_usage())
+    query = report_query(call, None)
+    if query == ReportQuery():
+        return report_json(call.state.org_usage())
+    return filtered_report_json(call.state.usage_report(query))
+
+
+def report_query(call: Call, key_id: str | None) -> ReportQuery:
+    """The report's filters and grouping from the (schema-checked) query; 400 for a date that is not one.
+
+    The live usage API refuses windows over 31 days; the mock reports any window (one that ends before
+    it starts holds no call), since the spec documents no bound a client could know."""
+    query = call.params.get("query", {})
+    start, end = _date(query, "start_date"), _date(query, "end_date")
+    return ReportQuery(key_id, start, end, query.get("tag"), query.get("user_id"), query.get("origin"),
+                       query.get("model"), query.get("model_asked"), query.get("group_by"))
+
+
+def _date(query: dict[str, Any], name: str) -> dt.date | None:
+    text = query.get(name)
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text) if len(text) == 10 else _bad_date(name, text)
+    except ValueError:
+        return _bad_date(name, text)
+
+
+def _bad_date(name: str, text: str) -> dt.date:
+    raise MockError(400, f"{name} must be a date such as 2026-11-01 (YYYY-MM-DD, UTC), not {text!r}.",
+                    code="invalid_value", param=name)
+
+
+def filtered_report_json(report: Report) -> dict[str, Any]:
+    """A filtered or grouped ``UsageReport``: totals, breakdown by model served, and the groups."""
+    body = report_json(UsageSummary(report.by_model))
+    if report.groups is not None:
+        body["groups"] = [{"group": group, "requests": t.requests, "tokens": t.tokens, "cost": money.to_usd(t.cost)}
+                          for group, t in report.groups.items()]
+    return body

@@ -7,7 +7,7 @@ from mockserver.handlers import Handler, Handlers, admin_json, inference, manage
 BUILTIN: Handlers = {
     # inference
     "listModels": Handler(inference.list_models),
-    "createChatCompletion": Handler(inference.create_chat_completion),
+    "createChatCompletion": Handler(inference.create_chat_completion, routes_models=True),
     "createEmbedding": Handler(inference.create_embedding),
     # keys and usage: the organization's admin key only
     "createApiKey": admin_json(management.create_api_key),

@@ -44,20 +44,40 @@ class ModelInfo:
     created: int = 0
     max_output_tokens: int | None = None
     dimensions: int | None = None
+    cached_price: Decimal | None = None  # cache reads, USD per million tokens (default: input_price)
+    caching_price: Decimal | None = None  # cache writes (default: input_price)
+    supports_caching: bool = False  # caches a prompt prefix when asked (requesty.auto_cache)
+    auto_caching: bool = False  # caches every prompt prefix by itself
+    supports_vision: bool = False
+    regions: tuple[str, ...] = ()  # deployment regions, served as ``<id>@<region>``
+    reasoning: bool = False  # reports completion_tokens_details.reasoning_tokens
+    reasoning_content: bool = False  # and returns the reasoning text in ``reasoning_content``
+    reasoning_by_default: bool = True  # reasons without a reasoning_effort (Claude thinks only when asked)
     # The prices in money units (10^-10 USD) per million tokens: integers, so a cost is integer arithmetic.
     input_units: int = field(init=False, repr=False, compare=False)
     output_units: int = field(init=False, repr=False, compare=False)
+    cached_units: int = field(init=False, repr=False, compare=False)
+    caching_units: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "input_units", money.from_usd(self.input_price))
         object.__setattr__(self, "output_units", money.from_usd(self.output_price))
+        cached, caching = self.cached_price, self.caching_price
+        object.__setattr__(self, "cached_units", self.input_units if cached is None else money.from_usd(cached))
+        object.__setattr__(self, "caching_units", self.input_units if caching is None else money.from_usd(caching))
 
-    def cost_units(self, prompt_tokens: int, completion_tokens: int = 0) -> money.Units:
+    def cost_units(self, prompt_tokens: int, completion_tokens: int = 0, *, cached_tokens: int = 0,
+                   caching_tokens: int = 0) -> money.Units:
         """The cost of the tokens at this model's prices in money units (10^-10 USD), rounded half-even.
 
+        Of the ``prompt_tokens``, ``cached_tokens`` (cache reads) cost ``cached_price`` and
+        ``caching_tokens`` (cache writes) ``caching_price``; the rest cost ``input_price``.
         Exact for the catalog's prices (at most 4 decimals, so each token costs a whole number of units).
         """
-        return money.divide_half_even(prompt_tokens * self.input_units + completion_tokens * self.output_units, MILLION)
+        fresh = prompt_tokens - cached_tokens - caching_tokens
+        return money.divide_half_even(fresh * self.input_units + cached_tokens * self.cached_units
+                                      + caching_tokens * self.caching_units + completion_tokens * self.output_units,
+                                      MILLION)
 
     def cost(self, prompt_tokens: int, completion_tokens: int = 0) -> float:
         """USD for the tokens at this model's prices, exact to 10 decimals (the JSON number for :meth:`cost_units`)."""
@@ -80,6 +100,13 @@ class ModelInfo:
             item["max_output_tokens"] = self.max_output_tokens
         if self.dimensions is not None:
             item["dimensions"] = self.dimensions
+        if self.type == "chat":
+            item["cached_price"] = money.to_usd(self.cached_units)
+            item["caching_price"] = money.to_usd(self.caching_units)
+            item["supports_caching"] = self.supports_caching
+            item["supports_vision"] = self.supports_vision
+            item["supports_reasoning"] = self.reasoning
+        item["regions"] = list(self.regions)
         return item
 
 
@@ -127,6 +154,10 @@ def parse_catalog(data: Any, source: str) -> Catalog:
         fields = dict(entry)
         fields["input_price"] = Decimal(str(fields["input_price"]))
         fields["output_price"] = Decimal(str(fields["output_price"]))
+        for name in ("cached_price", "caching_price"):
+            if name in fields:
+                fields[name] = Decimal(str(fields[name]))
+        fields["regions"] = tuple(fields.get("regions", ()))
         models.append(ModelInfo(**fields))
     ids = [model.id for model in models]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})

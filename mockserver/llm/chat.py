@@ -19,8 +19,10 @@ from mockserver.accounts import money
 from mockserver.errors import MockError
 from mockserver.generation import seeded_rng
 from mockserver.llm import tokens
+from mockserver.llm.caching import NO_CACHE, CacheUse
 from mockserver.llm.catalog import DEFAULT_MODEL, Catalog, ModelInfo
 from mockserver.llm.overrides import Overrides
+from mockserver.llm.reasoning import reason
 from mockserver.llm.replies import last_user_text, reply_text
 from mockserver.llm.structured import EMPTY_OBJECT, compile_schema, generate_valid
 
@@ -47,17 +49,33 @@ class Completion(NamedTuple):
     usage: dict[str, Any]
     tool_calls: tuple[ToolCall, ...] = ()
     cost_units: int = 0  # usage["cost"] in money units (10^-10 USD), for the ledger
+    reasoning_content: str | None = None  # the reasoning text, for models that return it
+    served: str | None = None  # the answer's ``model`` when not the catalog id (``id@region``)
+
+    @property
+    def model_name(self) -> str:
+        return self.served or self.model.id
 
     def message(self) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": self.content, "refusal": None}
+        if self.reasoning_content is not None:
+            message["reasoning_content"] = self.reasoning_content
         if self.tool_calls:
             message["tool_calls"] = [call.as_dict() for call in self.tool_calls]
         return message
 
 
-def complete(request: Mapping[str, Any], catalog: Catalog, overrides: Overrides, seed: int = 0) -> Completion:
-    """What the mock model answers to a (schema-valid) chat request; raises :class:`MockError` when the router would."""
-    model = catalog.require(request.get("model") or DEFAULT_MODEL, "chat")
+def complete(request: Mapping[str, Any], catalog: Catalog, overrides: Overrides, seed: int = 0, *,
+             model: ModelInfo | None = None, served: str | None = None, cache: CacheUse = NO_CACHE) -> Completion:
+    """What the mock model answers to a (schema-valid) chat request; raises :class:`MockError` when the router would.
+
+    ``model`` is the model routing chose (else the request's, from the catalog), ``served`` the name the
+    answer gives it, ``cache`` the prompt-cache reads and writes (:mod:`mockserver.llm.caching`).
+    """
+    model = model or catalog.require(request.get("model") or DEFAULT_MODEL, "chat")
+    thinking = reason(model, request.get("reasoning_effort"))
+    extra = (thinking.text, served)
+    bill = partial(_bill, model, cache, thinking.tokens)
     messages: Sequence[Mapping[str, Any]] = request["messages"]
     tools, tool_choice = request.get("tools"), request.get("tool_choice")
     functions = _functions(tools) if tools else []
@@ -71,9 +89,8 @@ def complete(request: Mapping[str, Any], catalog: Catalog, overrides: Overrides,
         rng = _rng(request, seed)
         arguments = generate_valid(parameters, rng, f"tools[{index}].function.parameters")
         call = ToolCall(f"call_{rng.getrandbits(96):024x}", name, orjson.dumps(arguments).decode())
-        completion_tokens = tokens.count(call.name) + tokens.count(call.arguments)
-        units = model.cost_units(prompt_tokens, completion_tokens)
-        return Completion(model, None, "tool_calls", usage(prompt_tokens, completion_tokens, units), (call,), units)
+        units, counts = bill(prompt_tokens, tokens.count(call.name) + tokens.count(call.arguments))
+        return Completion(model, None, "tool_calls", counts, (call,), units, *extra)
     text = overrides.reply if overrides.reply is not None else _reply(response_format, overrides.style, messages,
                                                                           partial(_rng, request, seed))
     finish = "stop"
@@ -81,8 +98,18 @@ def complete(request: Mapping[str, Any], catalog: Catalog, overrides: Overrides,
     if max_tokens is not None and len(pieces) > max_tokens:
         text, finish = "".join(pieces[:max_tokens]), "length"
         pieces = pieces[:max_tokens]
-    units = model.cost_units(prompt_tokens, len(pieces))
-    return Completion(model, text, finish, usage(prompt_tokens, len(pieces), units), cost_units=units)
+    units, counts = bill(prompt_tokens, len(pieces))
+    return Completion(model, text, finish, counts, (), units, *extra)
+
+
+def _bill(model: ModelInfo, cache: CacheUse, reasoning_tokens: int, prompt_tokens: int,
+          reply_tokens: int) -> tuple[int, dict[str, Any]]:
+    """The cost in money units and the usage block: reasoning tokens are completion tokens, billed as output."""
+    completion_tokens = reply_tokens + reasoning_tokens
+    units = model.cost_units(prompt_tokens, completion_tokens, cached_tokens=cache.cached_tokens,
+                             caching_tokens=cache.caching_tokens)
+    return units, usage(prompt_tokens, completion_tokens, units, cached_tokens=cache.cached_tokens,
+                        caching_tokens=cache.caching_tokens, reasoning_tokens=reasoning_tokens)
 
 
 def _rng(request: Mapping[str, Any], seed: int) -> random.Random:
@@ -98,14 +125,15 @@ def _whole(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def usage(prompt_tokens: int, completion_tokens: int, cost_units: int) -> dict[str, Any]:
+def usage(prompt_tokens: int, completion_tokens: int, cost_units: int, *, cached_tokens: int = 0,
+          caching_tokens: int = 0, reasoning_tokens: int = 0) -> dict[str, Any]:
     return {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
         "cost": money.to_usd(cost_units),
-        "prompt_tokens_details": {"cached_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": cached_tokens, "caching_tokens": caching_tokens},
+        "completion_tokens_details": {"reasoning_tokens": reasoning_tokens},
     }
 
 
@@ -114,7 +142,7 @@ def completion_body(completion: Completion, *, id: str, created: int) -> dict[st
         "id": id,
         "object": "chat.completion",
         "created": created,
-        "model": completion.model.id,
+        "model": completion.model_name,
         "choices": [{"index": 0, "message": completion.message(), "logprobs": None,
                      "finish_reason": completion.finish_reason}],
         "usage": completion.usage,

@@ -29,7 +29,7 @@ def event(payload: dict[str, Any]) -> bytes:
 def stream_steps(completion: Completion, *, id: str, created: int, include_usage: bool) -> list[bytes]:
     """The stream's bytes, one item per token step (see the module doc)."""
     head: dict[str, Any] = {"id": id, "object": "chat.completion.chunk", "created": created,
-                            "model": completion.model.id, "system_fingerprint": None}
+                            "model": completion.model_name, "system_fingerprint": None}
     if include_usage:
         head["usage"] = None
 
@@ -47,6 +47,8 @@ def stream_steps(completion: Completion, *, id: str, created: int, include_usage
     else:
         deltas = [{"content": piece} for piece in tokens.split(completion.content or "")]
         role = {"role": "assistant", "content": "", "refusal": None}
+    if completion.reasoning_content:  # the reasoning text streams first, as DeepSeek streams it
+        deltas[0:0] = [{"reasoning_content": piece} for piece in tokens.split(completion.reasoning_content)]
     steps = [chunk(role)] + [chunk(delta) for delta in deltas]
     if len(steps) > 1:
         steps[0:2] = [steps[0] + steps[1]]

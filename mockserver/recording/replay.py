@@ -14,6 +14,7 @@ The same request recorded several times is answered in recorded order, then the 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
 from collections import Counter
@@ -122,10 +123,11 @@ def _wrap(handler: Handler, replay: Replay, operation_id: str) -> Handler:
 
     async def answer(call: Call) -> Response:
         method = call.operation.method.upper()
-        recording = replay.find(method, call.path, call.query_string, call.raw_body)
+        path, query = call.exchange.path, call.exchange.query_string.decode("latin-1")
+        recording = replay.find(method, path, query, call.raw_body)
         if recording is None:
             if replay.strict:
-                raise replay.miss(method, call.path, call.query_string, call.raw_body)
+                raise replay.miss(method, path, query, call.raw_body)
             return await handler.answer(call)
         assert recording.response is not None
         bill = None
@@ -134,7 +136,7 @@ def _wrap(handler: Handler, replay: Replay, operation_id: str) -> Handler:
             bill = lambda: _bill(call, recording)  # noqa: E731
         return recorded_response(recording, timing=replay.timing, before_last=bill)
 
-    return Handler(answer, admin_only=handler.admin_only)
+    return dataclasses.replace(handler, answer=answer)
 
 
 def recorded_response(recording: RecordedExchange, *, timing: bool = False,

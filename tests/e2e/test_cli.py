@@ -88,3 +88,34 @@ def test_bad_scenario_is_one_line_naming_the_place_and_exit_2(tmp_path):
         assert result.exit_code == 2 and len(lines) == 1 and lines[0].startswith("mockserver: error:"), result.output
     result = CliRunner().invoke(main, ["serve", "--scenario", str(bad)])
     assert result.output.strip() == f"mockserver: error: {bad}: /errors/0/rate: 1.5 is greater than the maximum of 1"
+
+
+def test_serve_with_a_routing_config_answers_its_policies_and_aliases():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--api-key", "k-test",
+         "--config", "examples/routing.yml"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        lines = [proc.stdout.readline() for _ in range(3)]
+        url = lines[1].split("base URL:")[1].strip()
+        headers = {"Authorization": "Bearer k-test"}
+        for _ in range(50):
+            try:
+                httpx.get(f"{url}/models", headers=headers)
+                break
+            except httpx.ConnectError:
+                time.sleep(0.05)
+        for model, served in (("policy/my-fallback", "openai/gpt-4o"),
+                              ("coding/eu", "anthropic/claude-sonnet-4-20250514@eu-central-1")):
+            answer = httpx.post(f"{url}/chat/completions", headers=headers,
+                                json={"model": model, "messages": [{"role": "user", "content": "hi"}]})
+            assert answer.status_code == 200 and answer.json()["model"] == served
+    finally:
+        proc.send_signal(2)
+        proc.communicate(timeout=10)
+    assert proc.returncode == 0
+
+
+def test_help_lists_the_config_option():
+    assert "--config" in CliRunner().invoke(main, ["serve", "--help"]).output

@@ -30,7 +30,7 @@ class RecordingState(MockState):
         if self.refuse:
             raise MockError(402, "Spending limit reached.")
 
-    def record_usage(self, principal, *, operation_id, model, usage, headers, cost_units=None):
+    def record_usage(self, principal, *, operation_id, model, usage, headers, cost_units=None, meta=None):
         # The units a handler passes along are the cost it returned, exactly.
         assert cost_units is None or cost_units == money.from_usd(usage["cost"]), (cost_units, usage)
         self.log.append(("record", principal.key_id, operation_id, model, dict(usage)))

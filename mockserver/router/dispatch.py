@@ -1,0 +1,70 @@
+"""Route one inference call: resolve its model, try the plan's models, note what happened.
+
+The thin glue between a handler and the pure parts (:func:`~mockserver.router.resolve.resolve`,
+:func:`~mockserver.router.attempts.first_available`): it seeds the draws from ``--seed``, the
+request's sequence number and its body; asks the faults runtime whether each model answers; and
+notes on the request's exchange the model asked for, the one that served, and the failed tries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mockserver.call import Call
+from mockserver.faults.availability import ModelFault
+from mockserver.generation import seeded_rng
+from mockserver.llm.catalog import DEFAULT_MODEL
+from mockserver.router.attempts import Served, first_available
+from mockserver.router.resolve import Candidate, resolve
+
+
+async def route_call(call: Call, trace_id: str | None, kind: str = "chat") -> Served:
+    """The candidate that serves ``call``; raises the router's or the last provider's error."""
+    asked = call.body.get("model") or DEFAULT_MODEL
+    exchange, faults = call.exchange, call.faults
+    sequence = exchange.sequence if exchange is not None else 0
+    rng = LazyRandom(call.config.seed, "route", sequence, body=call.raw_body)
+    if exchange is not None:
+        exchange.model_asked = asked
+    plan = resolve(asked, call.config.routing, call.config.catalog, trace_id, rng, kind=kind)
+    failed: list[str] = []
+    operation_id = call.operation.operation_id
+
+    def check(candidate: Candidate, attempt: int) -> ModelFault | None:
+        if faults is None:
+            return None
+        fault = faults.model_fault(operation_id, candidate.name, sequence, attempt)
+        if fault is not None:
+            failed.append(fault.label if len(plan.candidates) == 1 and not candidate.retries
+                          else f"{candidate.name}:{fault.label}")
+        return fault
+
+    try:
+        served = await first_available(plan, check, base_ms=call.config.routing.backoff_ms, rng=rng)
+    finally:
+        if exchange is not None and failed:
+            exchange.fault = ";".join(failed)
+    if exchange is not None:
+        exchange.model_served = served.candidate.name
+    return served
+
+
+class LazyRandom:
+    """A seeded generator made on its first draw: most calls (a plain model, no retry) never draw."""
+
+    __slots__ = ("_parts", "_body", "_rng")
+
+    def __init__(self, *parts: object, body: bytes = b""):
+        self._parts, self._body, self._rng = parts, body, None
+
+    def random(self) -> float:
+        if self._rng is None:
+            self._rng = seeded_rng(*self._parts, body=self._body)
+        return self._rng.random()
+
+
+def with_presets(body: Mapping[str, Any], parameters: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The request with an alias's preset parameters where it leaves them out."""
+    missing = {name: value for name, value in parameters.items() if body.get(name) is None}
+    return {**body, **missing} if missing else body
