@@ -51,6 +51,8 @@ class Options:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     progress: Callable[[str], None] | None = None
+    strict: bool = False  # refuse a spec with defects instead of warning about each
+    warn: Callable[[str], None] | None = None  # told one line per defect of the spec
     # For tests: answer the suite's requests with this transport (or serve this ASGI app) instead.
     transport: httpx.BaseTransport | None = None
     app: object | None = None
@@ -185,7 +187,7 @@ def _finding(message: str, check: Check, ctx: CheckContext, exchanges: list[Exch
 
 def _load_specs(options: Options) -> tuple[LoadedSpec, LoadedSpec | None]:
     try:
-        spec = load_spec(options.spec, options.overlays)
+        spec = load_spec(options.spec, options.overlays, strict=options.strict)
         if options.spec is None:
             upstream = load_spec(default_spec_path(), [])
         elif options.overlays:
@@ -194,6 +196,9 @@ def _load_specs(options: Options) -> tuple[LoadedSpec, LoadedSpec | None]:
             upstream = None
     except SpecError as exc:
         raise UsageError(str(exc)) from None
+    if options.warn is not None:
+        for defect in spec.defects:
+            options.warn(f"warning: {defect.line(spec.source)}")
     return spec, upstream
 
 

@@ -9,6 +9,13 @@ import click
 from mockserver.config import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_MAX_HEADERS, ConfigError, build_config
 from mockserver.llm.replies import STYLES
 from mockserver.server import ServeError, serve
+from mockserver.spec import LoadedSpec
+
+
+def warn_defects(spec: LoadedSpec, program: str) -> None:
+    """One warning line per defect of the spec, on stderr, before serving."""
+    for defect in spec.defects:
+        click.echo(f"{program}: warning: {defect.line(spec.source)}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,6 +33,8 @@ def main() -> None:
               help="OpenAPI file to serve instead of the bundled Requesty spec.")
 @click.option("--overlay", "overlays", multiple=True, type=click.Path(dir_okay=False),
               help="Overlay to apply (repeatable). Default: the bundled overlay with the bundled spec, none with --spec.")
+@click.option("--strict", is_flag=True,
+              help="Refuse a spec with defects (exit 2) instead of serving it with one warning line per defect.")
 @click.option("--api-key", default=None, help="Admin key. Default: $MOCKSERVER_API_KEY, else rq-mock-admin-key.")
 @click.option("--max-body", default=DEFAULT_MAX_BODY, show_default=True, type=click.IntRange(1),
               help="Largest request body in bytes; larger ones get 413.")
@@ -54,7 +63,9 @@ def main() -> None:
 def serve_command(host: str, port: int, **options: object) -> None:
     """Serve the mock until Ctrl-C."""
     try:
-        serve(build_config(**options), host, port)
+        config = build_config(**options)
+        warn_defects(config.spec, "mockserver")
+        serve(config, host, port)
     except KeyboardInterrupt:
         click.echo("mockserver: stopped", err=True)
     except (*ConfigError, ServeError) as exc:

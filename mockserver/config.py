@@ -78,10 +78,11 @@ def build_config(
     rpm: int | None = None,
     tpm: int | None = None,
     state_path: str | None = None,
+    strict: bool = False,
 ) -> MockConfig:
     """The configuration ``mockserver serve`` runs with: every file read and checked here, once."""
     return MockConfig(
-        spec=load_spec(spec_path, list(overlays) if overlays else None),
+        spec=load_spec(spec_path, list(overlays) if overlays else None, strict=strict),
         api_key=resolve_api_key(api_key),
         shown_api_key=shown_api_key(api_key),
         seed=seed,
