@@ -35,6 +35,9 @@ def main() -> None:
               help="Overlay to apply (repeatable). Default: the bundled overlay with the bundled spec, none with --spec.")
 @click.option("--strict", is_flag=True,
               help="Refuse a spec with defects (exit 2) instead of serving it with one warning line per defect.")
+@click.option("--no-cache", "cache", flag_value=False, default=True,
+              help="Parse the spec file afresh instead of using the parsed copy cached by its hash "
+                   "(also $MOCKSERVER_NO_CACHE=1; cache dir: $MOCKSERVER_CACHE_DIR, else ~/.cache/mockserver).")
 @click.option("--api-key", default=None, help="Admin key. Default: $MOCKSERVER_API_KEY, else rq-mock-admin-key.")
 @click.option("--max-body", default=DEFAULT_MAX_BODY, show_default=True, type=click.IntRange(1),
               help="Largest request body in bytes; larger ones get 413.")

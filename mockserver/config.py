@@ -79,10 +79,11 @@ def build_config(
     tpm: int | None = None,
     state_path: str | None = None,
     strict: bool = False,
+    cache: bool = True,
 ) -> MockConfig:
     """The configuration ``mockserver serve`` runs with: every file read and checked here, once."""
     return MockConfig(
-        spec=load_spec(spec_path, list(overlays) if overlays else None, strict=strict),
+        spec=load_spec(spec_path, list(overlays) if overlays else None, strict=strict, cache=cache),
         api_key=resolve_api_key(api_key),
         shown_api_key=shown_api_key(api_key),
         seed=seed,

@@ -10,6 +10,7 @@ from starlette.requests import ClientDisconnect, cookie_parser
 from starlette.types import Receive, Scope
 
 from mockserver.auth import authenticate
+from mockserver.bodies import parse_body
 from mockserver.call import Call
 from mockserver.config import MockConfig
 from mockserver.eager import begin
@@ -20,7 +21,7 @@ from mockserver.handlers import is_admin_only
 from mockserver.request_headers import headers_of
 from mockserver.spec.model import Operation
 from mockserver.state import MockState
-from mockserver.validation import invalid, query_lists, read_json_body, read_parameters
+from mockserver.validation import invalid, query_lists, read_parameters
 
 
 async def read_call(scope: Scope, receive: Receive, operation: Operation, config: MockConfig, state: MockState,
@@ -47,7 +48,7 @@ async def read_call(scope: Scope, receive: Receive, operation: Operation, config
     else:
         raw = await read_limited_body(receive, headers, config.max_body, config.body_timeout)
     params, problems = read_parameters(operation, path_params, query, headers, cookies)
-    body = read_json_body(operation, headers.get("content-type"), raw) if operation.body else None
+    body = parse_body(operation, headers.get("content-type"), raw, config.spec.resolve) if operation.body else None
     prefer = scope.get(PREFER_SCOPE_KEY)
     if problems:
         raise invalid(problems)

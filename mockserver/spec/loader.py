@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import jsonschema_rs
 import yaml
 
+from mockserver.spec import cache as spec_cache
 from mockserver.spec.defects import Defect, Defects, refuse
 from mockserver.spec.errors import SpecError
 from mockserver.spec.model import (
@@ -59,25 +60,37 @@ class JSONLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore
 JSONLoader.add_constructor("tag:yaml.org,2002:timestamp", JSONLoader.construct_yaml_str)
 
 
-def read_document(path: str | Path) -> dict[str, Any]:
-    """Parse a YAML or JSON file; any problem becomes one line naming the file and place."""
+def read_document(path: str | Path, *, cache: bool = False) -> dict[str, Any]:
+    """Parse a YAML or JSON file; any problem becomes one line naming the file and place.
+
+    With ``cache`` (and the cache not switched off), the parsed form is kept by the file's hash
+    (:mod:`mockserver.spec.cache`).
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise SpecError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"{path}: cannot read: {exc}") from None
+    if cache and spec_cache.enabled():
+        data = spec_cache.cached(raw, lambda: _parse(path, text))
+    else:
+        data = _parse(path, text)
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _parse(path: Path, text: str) -> Any:
     try:
-        data = yaml.load(text, Loader=JSONLoader)
+        return yaml.load(text, Loader=JSONLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SpecError(f"{path}{where}: invalid YAML: {problem}") from None
-    if not isinstance(data, dict):
-        raise SpecError(f"{path}: expected a mapping at the top level")
-    return data
 
 
 def load_spec(
@@ -87,6 +100,7 @@ def load_spec(
     base_path: str | None = None,
     validate: bool = True,
     strict: bool = False,
+    cache: bool = False,
 ) -> LoadedSpec:
     """Load the spec the mock and the suite share.
 
@@ -98,7 +112,7 @@ def load_spec(
         spec_path = default_spec_path()
         if overlays is None:
             overlays = [default_overlay_path()]
-    document = read_document(spec_path)
+    document = read_document(spec_path, cache=cache)
     for overlay in overlays or []:
         document = apply_overlay(document, read_document(overlay), source=str(overlay))
     return build_spec(document, source=str(spec_path), base_path=base_path, validate=validate, strict=strict)
