@@ -174,6 +174,7 @@ def read_multipart(media: MediaType, content_type: str, raw: bytes, resolve: Res
     """The form's values (files as :class:`Upload`) and the view validated against the schema."""
     props = _properties(media, resolve)
     texts: dict[str, list[str]] = {}
+    json_fields: dict[str, Any] = {}
     files: dict[str, list[Upload]] = {}
     for part in parse_parts(content_type, raw):
         name = _field_name(part.name, props)
@@ -183,17 +184,37 @@ def read_multipart(media: MediaType, content_type: str, raw: bytes, resolve: Res
             files.setdefault(name, []).append(upload)
         else:
             try:
-                texts.setdefault(name, []).append(part.data.decode("utf-8"))
+                text = part.data.decode("utf-8")
             except UnicodeDecodeError:
                 raise MockError(400, f"Malformed multipart body: field {name!r} is not UTF-8 text.",
                                 code="invalid_multipart") from None
+            if is_json(base_type(part.content_type or _encoded_type(media, name))) and part.content_type != "*/*":
+                json_fields[name] = _json_field(name, text)
+            else:
+                texts.setdefault(name, []).append(text)
     value: dict[str, Any] = {name: _read_field(values, props.get(name, {}), resolve) for name, values in texts.items()}
+    value.update(json_fields)
     view = dict(value)
     for name, uploads in files.items():
         kind, _ = _kind(props.get(name, {}), resolve)
-        value[name] = uploads if kind == "array" else uploads[-1]
-        view[name] = [u.filename for u in uploads] if kind == "array" else uploads[-1].filename
+        many = kind == "array" or len(uploads) > 1
+        value[name] = uploads if many else uploads[0]
+        view[name] = [u.filename for u in uploads] if many else uploads[0].filename
     return value, view
+
+
+def _encoded_type(media: MediaType, name: str) -> str:
+    encoding = media.encoding.get(name) if isinstance(media.encoding, dict) else None
+    return encoding.get("contentType", "") if isinstance(encoding, dict) and isinstance(encoding.get("contentType"), str) \
+        else ""
+
+
+def _json_field(name: str, text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise MockError(400, f"Multipart field {name!r} is sent as JSON but is not valid JSON: {exc}.",
+                        code="invalid_json", param=name) from None
 
 
 def _is_binary(schema: Any, resolve: Resolve) -> bool:
@@ -201,6 +222,8 @@ def _is_binary(schema: Any, resolve: Resolve) -> bool:
     if not isinstance(schema, dict):
         return False
     if schema.get("format") == "binary" or "contentMediaType" in schema:
+        return True
+    if any(_is_binary(option, resolve) for key in ("anyOf", "oneOf") for option in schema.get(key) or []):
         return True
     kind, items = _kind(schema, resolve)
     return kind == "array" and items is not None and _is_binary(items, resolve)

@@ -13,6 +13,7 @@ import yaml
 from mockserver.spec import cache as spec_cache
 from mockserver.spec.defects import Defect, Defects, refuse
 from mockserver.spec.errors import SpecError
+from mockserver.spec.examples import drop_invalid_examples
 from mockserver.spec.model import (
     HTTP_METHODS,
     MISSING,
@@ -23,6 +24,7 @@ from mockserver.spec.model import (
     RequestBody,
     Response,
     SecurityScheme,
+    is_json,
     resolve_pointer,
 )
 from mockserver.spec.overlay import apply_overlay
@@ -123,8 +125,8 @@ def build_spec(
     strict: bool = False,
 ) -> LoadedSpec:
     version = str(document.get("openapi", ""))
-    if not version.startswith(("3.0", "3.1")):
-        raise SpecError(f"{source}: only OpenAPI 3.0 and 3.1 are supported (found openapi: {version or 'none'})")
+    if not version.startswith(("3.0", "3.1", "3.2")):
+        raise SpecError(f"{source}: only OpenAPI 3.0, 3.1 and 3.2 are supported (found openapi: {version or 'none'})")
     if not isinstance(document.get("paths"), dict) or not document["paths"]:
         raise SpecError(f"{source}: no paths: the document describes no operation to serve")
     defects = Defects()
@@ -137,6 +139,7 @@ def build_spec(
         registry = jsonschema_rs.Registry([(SPEC_URI, schemas)])
     except (ValueError, jsonschema_rs.ReferencingError) as exc:
         raise SpecError(f"{source}: cannot read the schemas: {str(exc).splitlines()[0]}") from None
+    schemas = drop_invalid_examples(schemas, registry, defects)  # examples are no validation keywords: same registry
     builder = _Builder(schemas, registry, source, defects)
     operations = tuple(builder.operations())
     if not operations:
@@ -247,16 +250,38 @@ class _Builder:
                 if isinstance(ex, dict) and "value" in ex:
                     examples[ex_name] = ex["value"]
             encoding = node.get("encoding") if isinstance(node.get("encoding"), dict) else {}
+            validator = self._compile(f"{here}/{key}") if key else None
+            example = node.get("example", MISSING)
+            if validator is not None and is_json(name) and key == "schema":
+                example, examples = self._valid_examples(validator, here, example, examples)
             media[name] = MediaType(
                 name=name,
                 schema=node.get(key) if key else None,
-                example=node.get("example", MISSING),
+                example=example,
                 examples=examples,
-                validator=self._compile(f"{here}/{key}") if key else None,
+                validator=validator,
                 encoding=encoding,
                 item_schema=key == "itemSchema",
             )
         return media
+
+    def _valid_examples(self, validator: CompiledSchema, here: str, example: Any, examples: dict[str, Any]
+                        ) -> tuple[Any, dict[str, Any]]:
+        """The examples that match their schema; each one that does not is a defect and is not served."""
+        if example is not MISSING and not validator.is_valid(example):
+            first = validator.violations(example)[0]
+            self.defects.add(f"{here}/example", f"example does not match its schema ({first.path}: "
+                                                f"{first.message[:120]}); a generated value is served instead")
+            example = MISSING
+        kept = {}
+        for ex_name, value in examples.items():
+            if validator.is_valid(value):
+                kept[ex_name] = value
+            else:
+                first = validator.violations(value)[0]
+                self.defects.add(f"{here}/examples/{escape_pointer(ex_name)}",
+                                 f"example does not match its schema ({first.path}: {first.message[:120]}); not served")
+        return example, kept
 
     def _parameter(self, node: Any, pointer: str) -> Parameter | None:
         node, pointer = self._ref(node, pointer)

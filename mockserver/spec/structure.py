@@ -19,7 +19,7 @@ import jsonschema_rs
 from mockserver.spec.defects import Defects
 from mockserver.spec.schemas import escape_pointer
 
-_RESOURCE = {"3.0": "v3.0", "3.1": "v3.1"}
+_RESOURCE = {"3.0": "v3.0", "3.1": "v3.1", "3.2": "v3.2"}
 
 
 @cache

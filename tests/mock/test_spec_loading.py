@@ -52,7 +52,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
     [
         ("openapi: 3.0.1\ninfo: [unclosed\n", "bad.yml:3:1: invalid YAML"),
         ("- a list\n", "expected a mapping"),
-        ("swagger: '2.0'\n", "only OpenAPI 3.0 and 3.1"),
+        ("swagger: '2.0'\n", "only OpenAPI 3.0, 3.1 and 3.2"),
         ("openapi: 3.0.1\ninfo: {title: t}\npaths: {}\n", "no paths"),
         ("openapi: 3.1.0\ninfo: {title: t}\n", "no paths"),
         (
