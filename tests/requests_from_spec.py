@@ -15,7 +15,11 @@ from mockserver.media.png import png
 from mockserver.spec import LoadedSpec, Operation
 
 # Inference operations need a model the catalog routes: a generated name is (rightly) a 404.
-CATALOG_MODEL = {"createChatCompletion": "chat", "createEmbedding": "embedding"}
+CATALOG_MODEL = {"createChatCompletion": "chat", "createEmbedding": "embedding", "createSpeech": "speech",
+                 "createTranscription": "transcription", "createImage": "image", "createImageEdit": "image"}
+# What the catalog's models take, where the schema allows more (voices, sizes, formats the mock writes).
+KNOWN_GOOD = {"createSpeech": {"voice": "alloy", "response_format": "mp3"}, "createImage": {"size": "auto"},
+              "createImageEdit": {"size": "auto"}}
 IMAGE = png(64, 64, seed=1)
 
 
@@ -90,11 +94,12 @@ def build_request(spec: LoadedSpec, operation: Operation, seed: int = 1, known: 
     value = generate(media.schema, spec.resolve, rng) if media.schema is not None else None
     if media.validator is not None and "json" in name:
         value = _shrink_to_valid(value, media.validator)
+    kind = CATALOG_MODEL.get(operation.operation_id)
+    if kind is not None and isinstance(value, dict):
+        models = default_catalog().of_type(kind)
+        value["model"] = models[seed % len(models)].id
+        value.update({k: v for k, v in KNOWN_GOOD.get(operation.operation_id, {}).items() if k in value or k == "voice"})
     if "json" in name:
-        kind = CATALOG_MODEL.get(operation.operation_id)
-        if kind is not None:
-            models = default_catalog().of_type(kind)
-            value["model"] = models[seed % len(models)].id
         kwargs["json"] = value
     elif name == "multipart/form-data":
         props = _properties(media.schema, spec)

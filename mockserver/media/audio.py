@@ -146,3 +146,21 @@ def flac(seconds: float) -> bytes:
         frame_number += 1
         left -= block
     return bytes(out)
+
+
+def flac_seconds(data: bytes) -> float | None:
+    """Duration from a FLAC file's STREAMINFO block (total samples / sample rate)."""
+    if data[:4] != b"fLaC" or len(data) < 8 + 34 or data[4] & 0x7F != 0:
+        return None
+    packed = int.from_bytes(data[8 + 10:8 + 18], "big")
+    rate, total = packed >> 44, packed & ((1 << 36) - 1)
+    return total / rate if rate else None
+
+
+def audio_seconds(data: bytes) -> float | None:
+    """The duration a real decoder would find, from the header of a WAV, MP3 or FLAC file; None otherwise."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return wav_seconds(data)
+    if data[:4] == b"fLaC":
+        return flac_seconds(data)
+    return mp3_seconds(data)
