@@ -137,7 +137,19 @@ def _kind(schema: Any, resolve: Resolve) -> tuple[str | None, Any]:
     return kind, schema.get("items")
 
 
+def _nullable(schema: Any, resolve: Resolve) -> bool:
+    schema = resolve(schema)
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    if kind == "null" or isinstance(kind, list) and "null" in kind or None in (schema.get("enum") or [1]):
+        return True
+    return any(_nullable(option, resolve) for key in ("anyOf", "oneOf") for option in schema.get(key) or [])
+
+
 def _read_field(texts: list[str], schema: Any, resolve: Resolve) -> Any:
+    if len(texts) == 1 and texts[0] == "null" and _nullable(schema, resolve):
+        return None  # how form encoders (Schemathesis among them) write a JSON null
     kind, items = _kind(schema, resolve)
     if kind == "array":
         item_kind, _ = _kind(items, resolve) if items is not None else (None, None)

@@ -125,3 +125,11 @@ def test_openai_spec_loads_with_its_known_defects():
 
 def test_the_bundled_spec_has_no_defects(spec):
     assert spec.defects == ()
+
+
+def test_contract_tests_loads_the_same_way_and_hands_each_warning_on(defective):
+    from contract_tests.runner import Options, _load_specs
+
+    lines: list[str] = []
+    spec, _ = _load_specs(Options(spec=str(defective), warn=lines.append))
+    assert lines == [f"warning: {d.line(spec.source)}" for d in spec.defects] and len(lines) >= 5
