@@ -192,7 +192,7 @@ def read_multipart(media: MediaType, content_type: str, raw: bytes, resolve: Res
         name = _field_name(part.name, props)
         if part.is_file or _is_binary(props.get(name), resolve):
             upload = _upload(part)
-            _check_file_type(media, name, upload)
+            _check_file_type(media, name, upload, part.content_type)
             files.setdefault(name, []).append(upload)
         else:
             try:
@@ -248,13 +248,14 @@ def _upload(part: Part) -> Upload:
     return Upload(part.filename or part.name, declared, part.data)
 
 
-def _check_file_type(media: MediaType, name: str, upload: Upload) -> None:
+def _check_file_type(media: MediaType, name: str, upload: Upload, sent: str | None) -> None:
+    """The part's type, as sent or else as sniffed, must be one ``encoding.<name>.contentType`` takes."""
     encoding = media.encoding.get(name) if isinstance(media.encoding, dict) else None
     allowed = encoding.get("contentType") if isinstance(encoding, dict) else None
     if not isinstance(allowed, str) or not allowed.strip():
         return
     ranges = [r.strip() for r in allowed.split(",") if r.strip()]
-    if any(matches(r, upload.content_type) for r in ranges):
+    if any(matches(r, kind) for r in ranges for kind in {upload.content_type, base_type(sent) or upload.content_type}):
         return
     raise MockError(415, f"File {name!r} ({upload.filename}) is {upload.content_type}; "
                          f"this field takes {', '.join(ranges)}.", param=name, code="unsupported_file_type")
