@@ -78,9 +78,15 @@ def parse_body(operation: Operation, content_type: str | None, raw: bytes, resol
     if body_spec is None:
         return None
     kind = base_type(content_type)
-    if not body_spec.content or is_json(kind) and body_spec.json_media() is not None or not raw.strip() \
-            or not content_type:
+    if not body_spec.content or not raw.strip() or is_json(kind) and body_spec.json_media() is not None:
         return read_json_body(operation, content_type, raw)
+    if not content_type and body_spec.json_media() is None:
+        if any(matches(name, "application/octet-stream") for name in body_spec.content):
+            return raw  # bytes without a type, where the spec takes bytes
+        raise MockError(415, f"The request has no Content-Type: send {', '.join(body_spec.content)}.",
+                        param="Content-Type")
+    if not content_type:
+        return read_json_body(operation, content_type, raw)  # 415, naming the JSON type
     media = documented_media(operation, content_type)
     if media is None:
         documented = ", ".join(body_spec.content)

@@ -147,6 +147,13 @@ def test_text_bodies_are_utf8_and_validated(client):
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_text"
 
 
+def test_a_body_without_content_type_is_415_unless_the_spec_takes_bytes():
+    with pytest.raises(MockError) as info:
+        parse_body(MEDIA.operation("upload"), None, b"--x\r\n", MEDIA.resolve)
+    assert info.value.status == 415 and "multipart/form-data" in info.value.args[0]
+    assert parse_body(MEDIA.operation("putBlob"), None, b"\x00\x01", MEDIA.resolve) == b"\x00\x01"
+
+
 def test_parse_body_refuses_an_undocumented_media_type():
     with pytest.raises(MockError) as info:
         parse_body(MEDIA.operation("note"), "application/xml", b"<a/>", MEDIA.resolve)
