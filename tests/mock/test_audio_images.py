@@ -215,3 +215,17 @@ def test_chat_accepts_pdf_file_parts_and_counts_them_by_page(client):
         return response.json()["usage"]["prompt_tokens"]
 
     assert prompt_tokens(3) - prompt_tokens(1) == 2 * tokens.PDF_PAGE_TOKENS
+
+
+# -- faults and journal ------------------------------------------------------------------------------
+
+
+def test_faults_and_the_journal_cover_the_media_operations(client):
+    limited = client.post("/audio/speech", json={"model": "openai/tts-1", "input": TEXT, "voice": "alloy"},
+                          headers={"Prefer": "code=429"})
+    assert limited.status_code == 429 and "retry-after" in limited.headers
+    _transcribe(client)
+    client.post("/images/generations", json={"prompt": "a kite"})
+    entries = client.get("http://testserver/__mock/journal?limit=3").json()["data"]
+    assert [(e["operation"], e["status"]) for e in entries] == [
+        ("createImage", 200), ("createTranscription", 200), ("createSpeech", 429)]
