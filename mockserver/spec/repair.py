@@ -19,7 +19,8 @@ import jsonschema_rs
 from mockserver.spec.defects import Defects
 from mockserver.spec.structure import pointer_of
 
-_META = jsonschema_rs.validator_for({"$ref": "https://json-schema.org/draft/2020-12/schema"})
+# Formats on: an invalid regular expression in "pattern" is found here, so only that keyword is relaxed.
+_META = jsonschema_rs.validator_for({"$ref": "https://json-schema.org/draft/2020-12/schema"}, validate_formats=True)
 _SKIP = ("example", "examples", "x-")
 _SCHEMA_KEYS = ("schema", "itemSchema")
 _MAX_ROUNDS = 8  # a repair can uncover another error at the same place

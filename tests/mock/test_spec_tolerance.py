@@ -32,6 +32,7 @@ DEFECTIVE = textwrap.dedent("""\
                     name: {type: string}
                     size: {type: number, minimum: 0, exclusiveMinimum: true}
                     kind: {type: date}
+                    code: {type: string, pattern: "(unclosed"}
           responses:
             '200':
               description: ok
@@ -65,6 +66,7 @@ def test_defects_are_collected_with_their_places(defective):
     assert "repeats ignored" in by_pointer[f"{schema}/required"]
     assert "read as exclusiveMinimum: 0" in by_pointer[f"{schema}/properties/size/exclusiveMinimum"]
     assert "validation of this part is relaxed" in by_pointer[f"{schema}/properties/kind/type"]
+    assert "is not a \"regex\"" in by_pointer[f"{schema}/properties/code/pattern"]
     assert "duplicate operationId 'makeThing'" in by_pointer["/paths/~1dup/get/operationId"]
     assert "no responses documented" in by_pointer["/paths/~1nothing/get/responses"]
     assert "/info" in by_pointer  # info.version is missing
@@ -74,7 +76,7 @@ def test_defects_are_collected_with_their_places(defective):
 def test_repaired_schema_still_validates_what_it_can(defective):
     spec = load_spec(defective)
     validator = spec.operation("makeThing").body.content["application/json"].validator
-    assert validator.is_valid({"name": "a", "size": 1, "kind": "anything"})
+    assert validator.is_valid({"name": "a", "size": 1, "kind": "anything", "code": "("})
     assert not validator.is_valid({"name": "a", "size": 0})  # exclusive bound kept, in its 3.1 form
     assert not validator.is_valid({"size": 1})  # name still required
     # The document as written is served unchanged (repairs are copies).
