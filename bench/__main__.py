@@ -2,6 +2,7 @@
 
 ``python -m bench profile`` profiles the mock under load instead (see bench/profile.py);
 ``python -m bench record`` measures the recording proxy against a direct connection (bench/record.py).
+``python -m bench startup`` measures only start-up time and memory after start-up (three specs).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 import time
 
 from bench import load, servers
-from bench.measure import FULL, QUICK, Bench
+from bench.measure import FULL, QUICK, Bench, labels
 from bench.table import render
 from bench.targets import judge
 
@@ -37,7 +38,8 @@ def run(quick: bool) -> str:
     bench.side_by_side(references)
     if prism_reason is None:
         bench.startups("prism", servers.prism(), servers.prism)
-    bench.startups("mock", servers.mock_cli(), lambda spec: servers.mock_cli("--spec", str(spec)))
+    bench.startups("mock", servers.mock_cli("--no-cache"), lambda spec: servers.mock_cli("--spec", str(spec), "--no-cache"))
+    bench.cached_startup("mock", servers.mock_cli("--spec", str(servers.OPENAI_SPEC)))
     bench.startups("bare", servers.bare(), lambda spec: servers.bare())
     bench.settings_rows()
     bench.suite()
@@ -56,9 +58,28 @@ def run(quick: bool) -> str:
     return render(rows, judge(rows, settings), notes)
 
 
+def startup_only() -> str:
+    """Only the start-up rows: the mock, Prism and bare Starlette on the three specs."""
+    bench = Bench(FULL, None, log)
+    prism_reason = servers.ensure_prism(log)
+    if prism_reason is None:
+        bench.startups("prism", servers.prism(), servers.prism)
+    else:
+        bench.fill("prism", prism_reason)
+    bench.startups("mock", servers.mock_cli("--no-cache"), lambda spec: servers.mock_cli("--spec", str(spec), "--no-cache"))
+    bench.cached_startup("mock", servers.mock_cli("--spec", str(servers.OPENAI_SPEC)))
+    bench.startups("bare", servers.bare(), lambda spec: servers.bare())
+    keys = [key for key in labels(FULL) if key.startswith(("startup_", "rss_start_"))]
+    rows = [row for key, row in zip(labels(FULL), bench.rows(), strict=True) if key in keys]
+    targets = [t for t in judge(bench.rows(), FULL) if "start-up" in t[0]]
+    notes = [f"median of {FULL.startups} starts each, process start to first answer of GET /models; "
+             f"{platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"]
+    return render(rows, targets, notes)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("command", nargs="?", choices=["run", "profile", "record"], default="run")
+    parser.add_argument("command", nargs="?", choices=["run", "profile", "record", "startup"], default="run")
     parser.add_argument("--quick", action="store_true", help="seconds, not minutes: 1 s per figure, no Prism")
     args = parser.parse_args(argv)
     if args.command == "record":
@@ -70,6 +91,9 @@ def main(argv: list[str] | None = None) -> None:
         from bench.profile import main as profile
 
         profile(quick=args.quick)
+        return
+    if args.command == "startup":
+        print(startup_only(), flush=True)
         return
     print(run(args.quick), flush=True)
 

@@ -91,6 +91,11 @@ def labels(settings: Settings) -> dict[str, tuple[str, str]]:
         "paced_median": ("paced streams, median vs its pacing", "% over"),
         "startup_upstream": ("start-up, upstream spec", "s"),
         "startup_generated": (f"start-up, generated spec ({settings.spec_operations} operations)", "s"),
+        "startup_openai": ("start-up, OpenAI's spec (288 operations, 3 MB)", "s"),
+        "startup_openai_cached": ("start-up, OpenAI's spec, parsed copy cached", "s"),
+        "rss_start_upstream": ("RSS after start-up, upstream spec", "MiB"),
+        "rss_start_generated": (f"RSS after start-up, generated spec ({settings.spec_operations} operations)", "MiB"),
+        "rss_start_openai": ("RSS after start-up, OpenAI's spec", "MiB"),
         "rss_first": (f"RSS after {first} requests", "MiB"),
         "rss_second": (f"RSS after {second} requests", "MiB"),
         "rss_growth": (f"RSS growth {first} -> {second}", "%"),
@@ -242,21 +247,36 @@ class Bench:
 
     # -- start-up -----------------------------------------------------------------------------------
 
-    def startups(self, name: str, upstream: servers.Target, generated: Callable[[Path], servers.Target]) -> None:
+    def startups(self, name: str, upstream: servers.Target, other: Callable[[Path], servers.Target]) -> None:
+        """Start-up time (median) and RSS after start-up on the bundled spec, a generated one and OpenAI's."""
         with tempfile.TemporaryDirectory() as tmp:
-            spec = write_spec(Path(tmp) / "generated.yml", self.settings.spec_operations)
-            self.put(name, {"startup_upstream": self._startup(upstream),
-                            "startup_generated": self._startup(generated(spec))})
+            generated = write_spec(Path(tmp) / "generated.yml", self.settings.spec_operations)
+            for key, target in (("upstream", upstream), ("generated", other(generated)),
+                                ("openai", other(servers.OPENAI_SPEC))):
+                self.log(f"bench: {name}: start-up, {key} spec")
+                seconds, rss = self._startup(target)
+                self.put(name, {f"startup_{key}": seconds, f"rss_start_{key}": rss})
 
-    def _startup(self, target: servers.Target) -> Cell:
-        times = []
+    def cached_startup(self, name: str, target: servers.Target) -> None:
+        """Start-up on OpenAI's spec with the parsed-spec cache filled (a fresh cache dir, warmed once)."""
+        self.log(f"bench: {name}: start-up, openai spec, cached")
+        with tempfile.TemporaryDirectory() as cache:
+            target = dataclasses.replace(target, env={**target.env, "MOCKSERVER_CACHE_DIR": cache})
+            self._startup(dataclasses.replace(target, env=target.env))  # fills the cache
+            seconds, _ = self._startup(target)
+        self.put(name, {"startup_openai_cached": seconds})
+
+    def _startup(self, target: servers.Target) -> tuple[Cell, Cell]:
+        times, memory = [], []
         try:
             for _ in range(self.settings.startups):
-                with servers.running(target, timeout=60) as server:
+                with servers.running(target, timeout=90) as server:
                     times.append(server.startup_s)
+                    memory.append(server.rss_kib() / 1024)
         except servers.StartError as exc:
-            return Cell.na(f"failed: {exc}"[:120])
-        return Cell(statistics.median(times))
+            failed = Cell.na(f"failed: {exc}"[:120])
+            return failed, failed
+        return Cell(statistics.median(times)), Cell(statistics.median(memory))
 
     # -- server settings ----------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from mockserver.auth import DEFAULT_API_KEY
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 UPSTREAM_SPEC = ROOT / "spec" / "requesty-openapi.yml"
+OPENAI_SPEC = ROOT / "tests" / "data" / "openai-openapi.yaml"  # OpenAI's published spec (MIT, licence beside it)
 PRISM_BIN = BENCH_DIR / "node_modules" / ".bin" / "prism"
 AUTH = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
 

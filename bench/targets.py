@@ -23,6 +23,11 @@ def judge(rows: list[Row], settings: Settings) -> list[tuple[str, str, str]]:
     cell = by_key["startup_generated"].cell("mock")
     check(f"start-up < 5 s, {settings.spec_operations} operations", cell, f"{cell.value or 0:.2f} s",
           (cell.value or 0) < 5)
+    for key, name in (("startup_upstream", "upstream"), ("startup_generated", "generated"), ("startup_openai", "OpenAI's")):
+        cell = by_key[key].ratio("prism")
+        check(f"start-up ahead of Prism, {name} spec", cell, f"{cell.value or 0:.2f}x", (cell.value or 9) < 1)
+    cell = by_key["startup_openai"].cell("mock")
+    check("start-up < 5 s, OpenAI's spec", cell, f"{cell.value or 0:.2f} s", (cell.value or 0) < 5)
     cell = by_key["rss_growth"].cell("mock")
     check("RSS growth < 10%", cell, f"{cell.value or 0:+.1f}%", (cell.value or 0) < 10)
     held, worst = by_key["paced_ok"].cell("mock"), by_key["paced_worst"].cell("mock")

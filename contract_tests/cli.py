@@ -27,6 +27,7 @@ def main() -> None:
 @click.option("--spec", "spec", type=click.Path(dir_okay=False), help="Another OpenAPI file (default: bundled).")
 @click.option("--overlay", "overlays", multiple=True, type=click.Path(dir_okay=False),
               help="Overlay to apply (repeatable; default: the bundled overlay with the bundled spec).")
+@click.option("--strict", is_flag=True, help="Refuse a spec with defects (exit 2) instead of warning about each.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for generated requests.")
 @click.option("--profile", type=click.Choice(sorted(PROFILES)),
               help="quick (default on loopback), full, or live (default elsewhere).")
@@ -39,7 +40,7 @@ def main() -> None:
 @click.option("--insecure", is_flag=True, help="Allow plain http to a non-loopback host (the key travels unencrypted).")
 @click.option("--include", multiple=True, help="Only checks matching these names or globs (comma-separated).")
 @click.option("--exclude", multiple=True, help="Leave out checks matching these names or globs (comma-separated).")
-def run_command(base_url, api_key, spec, overlays, seed, profile, report_dir, junit, max_requests, max_spend,
+def run_command(base_url, api_key, spec, overlays, strict, seed, profile, report_dir, junit, max_requests, max_spend,
                 allow_writes, insecure, include, exclude) -> None:
     """Run the suite against a gateway (or the embedded mock) and write the reports."""
     from contract_tests.progress import Progress
@@ -47,7 +48,8 @@ def run_command(base_url, api_key, spec, overlays, seed, profile, report_dir, ju
     progress = Progress() if Progress.wanted() else None
     options = Options(base_url=base_url, api_key=api_key, spec=spec, overlays=list(overlays) or None, seed=seed,
                       profile=profile, max_requests=max_requests, max_spend=max_spend, allow_writes=allow_writes,
-                      insecure=insecure, include=_patterns(include), exclude=_patterns(exclude))
+                      insecure=insecure, include=_patterns(include), exclude=_patterns(exclude), strict=strict,
+                      warn=lambda line: click.echo(f"contract-tests: {line}", err=True))
     consumers = ([progress] if progress is not None else []) + report_files(report_dir, junit=junit)
     try:
         result = run(options, *consumers)

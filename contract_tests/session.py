@@ -7,7 +7,7 @@ the pytest plugin alike: on the way out it deletes the keys the run created
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -44,6 +44,8 @@ class Options:
     insecure: bool = False  # allow plain http to a host that is not on loopback
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    strict: bool = False  # refuse a spec with defects instead of warning about each
+    warn: Callable[[str], None] | None = None  # told one line per defect of the spec
     # For tests: answer the suite's requests with this transport (or serve this ASGI app) instead.
     transport: httpx.BaseTransport | None = None
     app: object | None = None
@@ -84,7 +86,7 @@ def open_session(options: Options) -> Iterator[Session]:
 
 def _load_specs(options: Options) -> tuple[LoadedSpec, LoadedSpec | None]:
     try:
-        spec = load_spec(options.spec, options.overlays)
+        spec = load_spec(options.spec, options.overlays, strict=options.strict)
         if options.spec is None:
             upstream = load_spec(default_spec_path(), [])
         elif options.overlays:
@@ -93,6 +95,9 @@ def _load_specs(options: Options) -> tuple[LoadedSpec, LoadedSpec | None]:
             upstream = None
     except SpecError as exc:
         raise UsageError(str(exc)) from None
+    if options.warn is not None:
+        for defect in spec.defects:
+            options.warn(f"warning: {defect.line(spec.source)}")
     return spec, upstream
 
 

@@ -15,6 +15,13 @@ from mockserver.recording.replay import load_replay
 from mockserver.recording.serve import serve_replay
 from mockserver.recording.settings import SettingsError
 from mockserver.server import ServeError, serve
+from mockserver.spec import LoadedSpec
+
+
+def warn_defects(spec: LoadedSpec, program: str) -> None:
+    """One warning line per defect of the spec, on stderr, before serving."""
+    for defect in spec.defects:
+        click.echo(f"{program}: warning: {defect.line(spec.source)}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,6 +39,11 @@ def main() -> None:
               help="OpenAPI file to serve instead of the bundled Requesty spec.")
 @click.option("--overlay", "overlays", multiple=True, type=click.Path(dir_okay=False),
               help="Overlay to apply (repeatable). Default: the bundled overlay with the bundled spec, none with --spec.")
+@click.option("--strict", is_flag=True,
+              help="Refuse a spec with defects (exit 2) instead of serving it with one warning line per defect.")
+@click.option("--no-cache", "cache", flag_value=False, default=True,
+              help="Parse the spec file afresh instead of using the parsed copy cached by its hash "
+                   "(also $MOCKSERVER_NO_CACHE=1; cache dir: $MOCKSERVER_CACHE_DIR, else ~/.cache/mockserver).")
 @click.option("--api-key", default=None, help="Admin key. Default: $MOCKSERVER_API_KEY, else rq-mock-admin-key.")
 @click.option("--max-body", default=DEFAULT_MAX_BODY, show_default=True, type=click.IntRange(1),
               help="Largest request body in bytes; larger ones get 413.")
@@ -76,6 +88,7 @@ def serve_command(host: str, port: int, replay_source: str | None, replay_strict
         sys.exit(2)
     try:
         config = build_config(**options)
+        warn_defects(config.spec, "mockserver")
         if replay_source is not None:
             replay = load_replay(replay_source, config_path=replay_config, strict=replay_strict, timing=replay_timing)
             sys.exit(serve_replay(config, host, port, replay, require_all=replay_require_all))

@@ -82,11 +82,13 @@ def build_config(
     tpm: int | None = None,
     state_path: str | None = None,
     routing_path: str | None = None,
+    strict: bool = False,
+    cache: bool = True,
 ) -> MockConfig:
     """The configuration ``mockserver serve`` runs with: every file read and checked here, once."""
     catalog = load_catalog(models_path) if models_path else default_catalog()
     return MockConfig(
-        spec=load_spec(spec_path, list(overlays) if overlays else None),
+        spec=load_spec(spec_path, list(overlays) if overlays else None, strict=strict, cache=cache),
         api_key=resolve_api_key(api_key),
         shown_api_key=shown_api_key(api_key),
         seed=seed,

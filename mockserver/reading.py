@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from mockserver.bodies import parse_body
 from mockserver.call import Call
 from mockserver.config import MockConfig
 from mockserver.exchange import Exchange
 from mockserver.faults.headers import Directives
 from mockserver.faults.runtime import Faults
 from mockserver.state import MockState
-from mockserver.validation import invalid, read_json_body, read_parameters
+from mockserver.validation import invalid, read_parameters
 
 
 async def read_call(exchange: Exchange, config: MockConfig, state: MockState, principal,
@@ -18,7 +19,7 @@ async def read_call(exchange: Exchange, config: MockConfig, state: MockState, pr
     raw = await exchange.body(config.max_body, config.body_timeout)
     headers = exchange.headers
     params, problems = read_parameters(operation, exchange.path_params, exchange.query, headers, exchange.cookies)
-    body = read_json_body(operation, headers.get("content-type"), raw) if operation.body else None
+    body = parse_body(operation, headers.get("content-type"), raw, config.spec.resolve) if operation.body else None
     if problems:
         raise invalid(problems)
     return Call(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from mockserver.handlers import Handler, Handlers, admin_json, inference, management
+from mockserver.handlers import Handler, Handlers, admin_json, audio, images, inference, management
 
 BUILTIN: Handlers = {
     # inference
     "listModels": Handler(inference.list_models),
     "createChatCompletion": Handler(inference.create_chat_completion, routes_models=True),
     "createEmbedding": Handler(inference.create_embedding),
+    "createSpeech": Handler(audio.create_speech),
+    "createTranscription": Handler(audio.create_transcription),
+    "createImage": Handler(images.create_image),
+    "createImageEdit": Handler(images.create_image_edit),
     # keys and usage: the organization's admin key only
     "createApiKey": admin_json(management.create_api_key),
     "listApiKeys": admin_json(management.list_api_keys),

@@ -32,15 +32,20 @@ class CatalogError(Exception):
     """The catalog file cannot be used; the message is one line naming the file and place."""
 
 
+ENDPOINTS = {"chat": "/v1/chat/completions", "embedding": "/v1/embeddings", "speech": "/v1/audio/speech",
+             "transcription": "/v1/audio/transcriptions", "image": "/v1/images/generations or /v1/images/edits"}
+PRICES = ("input_price", "output_price", "cached_price", "caching_price", "character_price", "minute_price", "image_price")
+
+
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
     id: str
-    type: str  # chat | embedding
+    type: str  # chat | embedding | speech | transcription | image
     owned_by: str
     region: str  # us | eu | global
-    context_window: int
-    input_price: Decimal  # USD per million tokens
-    output_price: Decimal
+    context_window: int = 0  # tokens; 0 for models not priced by the token
+    input_price: Decimal = Decimal(0)  # USD per million tokens
+    output_price: Decimal = Decimal(0)
     created: int = 0
     max_output_tokens: int | None = None
     dimensions: int | None = None
@@ -53,6 +58,11 @@ class ModelInfo:
     reasoning: bool = False  # reports completion_tokens_details.reasoning_tokens
     reasoning_content: bool = False  # and returns the reasoning text in ``reasoning_content``
     reasoning_by_default: bool = True  # reasons without a reasoning_effort (Claude thinks only when asked)
+    character_price: Decimal | None = None  # speech: USD per million input characters
+    minute_price: Decimal | None = None  # transcription: USD per minute of audio
+    image_price: Decimal | None = None  # images: USD per image
+    voices: tuple[str, ...] = ()
+    sizes: tuple[str, ...] = ()
     # The prices in money units (10^-10 USD) per million tokens: integers, so a cost is integer arithmetic.
     input_units: int = field(init=False, repr=False, compare=False)
     output_units: int = field(init=False, repr=False, compare=False)
@@ -83,6 +93,9 @@ class ModelInfo:
         """USD for the tokens at this model's prices, exact to 10 decimals (the JSON number for :meth:`cost_units`)."""
         return money.to_usd(self.cost_units(prompt_tokens, completion_tokens))
 
+    def units(self, price: Decimal | None) -> money.Units:
+        return money.from_usd(price or Decimal(0))
+
     def listing(self) -> dict[str, Any]:
         """The model as ``GET /models`` lists it (the overlaid ``Model`` schema)."""
         item: dict[str, Any] = {
@@ -92,10 +105,10 @@ class ModelInfo:
             "owned_by": self.owned_by,
             "type": self.type,
             "region": self.region,
-            "context_window": self.context_window,
-            "input_price": float(self.input_price),
-            "output_price": float(self.output_price),
         }
+        if self.type in ("chat", "embedding"):  # priced by the token
+            item.update(context_window=self.context_window, input_price=float(self.input_price),
+                        output_price=float(self.output_price))
         if self.max_output_tokens is not None:
             item["max_output_tokens"] = self.max_output_tokens
         if self.dimensions is not None:
@@ -107,6 +120,14 @@ class ModelInfo:
             item["supports_vision"] = self.supports_vision
             item["supports_reasoning"] = self.reasoning
         item["regions"] = list(self.regions)
+        for name in ("character_price", "minute_price", "image_price"):
+            value = getattr(self, name)
+            if value is not None:
+                item[name] = float(value)
+        if self.voices:
+            item["voices"] = list(self.voices)
+        if self.sizes:
+            item["sizes"] = list(self.sizes)
         return item
 
 
@@ -135,7 +156,7 @@ class Catalog:
             raise MockError(404, f"The model '{model_id}' does not exist or you do not have access to it. "
                                  "GET /v1/models lists the available models.", code="model_not_found", param=param)
         if model.type != kind:
-            use = "/v1/embeddings" if model.type == "embedding" else "/v1/chat/completions"
+            use = ENDPOINTS.get(model.type, "another endpoint")
             raise MockError(404, f"'{model_id}' is {_a(model.type)} model and is not supported on this endpoint; "
                                  f"call {use} with it, or pick {_a(kind)} model.", code="model_not_supported", param=param)
         return model
@@ -152,11 +173,12 @@ def parse_catalog(data: Any, source: str) -> Catalog:
     models = []
     for entry in data["models"]:
         fields = dict(entry)
-        fields["input_price"] = Decimal(str(fields["input_price"]))
-        fields["output_price"] = Decimal(str(fields["output_price"]))
-        for name in ("cached_price", "caching_price"):
+        for name in PRICES:
             if name in fields:
                 fields[name] = Decimal(str(fields[name]))
+        for name in ("voices", "sizes"):
+            if name in fields:
+                fields[name] = tuple(fields[name])
         fields["regions"] = tuple(fields.get("regions", ()))
         models.append(ModelInfo(**fields))
     ids = [model.id for model in models]

@@ -27,6 +27,7 @@ from mockserver.llm.replies import last_user_text, reply_text
 from mockserver.llm.structured import EMPTY_OBJECT, compile_schema, generate_valid
 
 # The request fields that decide the reply (not stream, stream_options or max_tokens, which only cut it).
+SYSTEM_FINGERPRINT = "fp_mockserver"  # OpenAI documents a string; the mock has one backend configuration
 REPLY_INPUTS = ("model", "messages", "tools", "tool_choice", "response_format")
 
 
@@ -146,7 +147,7 @@ def completion_body(completion: Completion, *, id: str, created: int) -> dict[st
         "choices": [{"index": 0, "message": completion.message(), "logprobs": None,
                      "finish_reason": completion.finish_reason}],
         "usage": completion.usage,
-        "system_fingerprint": None,
+        "system_fingerprint": SYSTEM_FINGERPRINT,
     }
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from mockserver.llm import tokens
-from mockserver.llm.chat import Completion
+from mockserver.llm.chat import SYSTEM_FINGERPRINT, Completion
 
 DONE = b"data: [DONE]\n\n"
 
@@ -29,7 +29,7 @@ def event(payload: dict[str, Any]) -> bytes:
 def stream_steps(completion: Completion, *, id: str, created: int, include_usage: bool) -> list[bytes]:
     """The stream's bytes, one item per token step (see the module doc)."""
     head: dict[str, Any] = {"id": id, "object": "chat.completion.chunk", "created": created,
-                            "model": completion.model_name, "system_fingerprint": None}
+                            "model": completion.model_name, "system_fingerprint": SYSTEM_FINGERPRINT}
     if include_usage:
         head["usage"] = None
 

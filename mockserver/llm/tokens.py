@@ -10,12 +10,16 @@ The rule, documented in docs/mock-semantics.md:
   ``name``; every prompt costs 3 tokens more for priming the reply (OpenAI's
   documented counting);
 - an ``image_url`` content part counts as 85 tokens (OpenAI's low-detail price);
+- a ``file`` content part (a PDF, as ``file_data`` data URL or ``file_id``) counts
+  :data:`PDF_PAGE_TOKENS` per page (pages counted in the PDF's page objects; a
+  ``file_id`` counts as one page) plus its file name;
 - tool calls in messages count their function name and arguments; tool
   definitions and a ``response_format`` schema count as their compact JSON text.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -31,6 +35,8 @@ PER_MESSAGE = 3
 PER_NAME = 1
 REPLY_PRIMING = 3
 IMAGE_TOKENS = 85
+PDF_PAGE_TOKENS = 500
+_PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
 
 def split(text: str) -> list[str]:
@@ -56,11 +62,30 @@ def count_content(content: Any) -> int:
             continue
         if part.get("type") == "image_url":
             total += IMAGE_TOKENS
+        elif part.get("type") == "file" and isinstance(part.get("file"), Mapping):
+            total += count_file(part["file"])
         elif isinstance(part.get("text"), str):
             total += count(part["text"])
         else:
             total += count_json(part)
     return total
+
+
+def pdf_pages(data: bytes) -> int:
+    return len(_PDF_PAGE.findall(data))
+
+
+def count_file(file: Mapping[str, Any]) -> int:
+    """Tokens of a ``file`` content part: :data:`PDF_PAGE_TOKENS` a page, and the file name's tokens."""
+    pages = 1
+    data = file.get("file_data")
+    if isinstance(data, str) and "," in data:
+        try:
+            pages = max(1, pdf_pages(base64.b64decode(data.split(",", 1)[1], validate=True)))
+        except ValueError:
+            pages = 1
+    name = file.get("filename")
+    return pages * PDF_PAGE_TOKENS + (count(name) if isinstance(name, str) else 0)
 
 
 def count_message(message: Mapping[str, Any]) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from mockserver.spec.defects import Defect
 from mockserver.spec.schemas import CompiledSchema
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -31,6 +32,8 @@ class MediaType:
     example: Any
     examples: dict[str, Any]
     validator: CompiledSchema | None
+    encoding: dict[str, Any] = field(default_factory=dict)  # multipart/form: property -> Encoding Object
+    item_schema: bool = False  # OAS 3.2 ``itemSchema``: the schema describes each item of a sequence (stream)
 
     @property
     def has_example(self) -> bool:
@@ -99,6 +102,7 @@ class LoadedSpec:
     operations: tuple[Operation, ...]
     registry: jsonschema_rs.Registry = field(repr=False)
     schema_document: dict[str, Any] = field(repr=False, default_factory=dict)  # as JSON Schema 2020-12
+    defects: tuple[Defect, ...] = ()  # what is wrong with the document but could still be served
 
     def operation(self, operation_id: str) -> Operation:
         for op in self.operations:

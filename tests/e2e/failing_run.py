@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from contract_tests.results import RunResult
 from contract_tests.reporting import report_files
+from contract_tests.results import RunResult
 from contract_tests.runner import run
 from contract_tests.session import EMBEDDED_KEY, Options
 from mockserver.app import create_app

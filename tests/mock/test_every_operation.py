@@ -12,6 +12,8 @@ from mockserver.llm.catalog import default_catalog
 from mockserver.spec import load_spec
 from tests.conftest import DATA
 from tests.oracle import assert_valid_response
+from tests.requests_from_spec import CATALOG_MODEL as INFERENCE
+from tests.requests_from_spec import build_request
 
 SPEC = load_spec()
 # Inference operations need a model the catalog routes: a generated name is (rightly) a 404.
@@ -40,14 +42,14 @@ def valid_request(spec, operation, seed=1, known=None):
 
 @pytest.mark.parametrize("operation", SPEC.operations, ids=lambda op: op.operation_id)
 def test_operation_answers_a_valid_documented_response(make_client, spec, operation):
-    """A valid request succeeds: operations on a key get the id of a key that exists."""
+    """A valid request succeeds (multipart ones with real files): operations on a key get the id of a key that exists."""
     client = make_client()
     key_id = client.post("/api-keys", json={"name": "every-operation"}).json()["id"]
-    path, body = valid_request(spec, spec.operation(operation.operation_id), known={"key_id": key_id})
-    response = client.request(operation.method, path, json=body)
+    path, kwargs = build_request(spec, spec.operation(operation.operation_id), known={"key_id": key_id})
+    response = client.request(operation.method, path, **kwargs)
     assert 200 <= response.status_code < 300, response.text
     assert str(response.status_code) in operation.responses
-    if operation.operation_id in CATALOG_MODEL or operation.operation_id == "listModels":
+    if operation.operation_id in INFERENCE or operation.operation_id == "listModels":
         assert response.status_code == 200, response.text
     assert_valid_response(spec, operation.method, path, response)
 

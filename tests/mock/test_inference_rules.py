@@ -256,7 +256,11 @@ def test_models_answer_lists_the_catalog(client, spec):
     assert [m["id"] for m in data] == list(PRICES)
     assert {m["id"].split("/")[0] for m in data} >= {"openai", "anthropic", "google", "deepseek", "mistral", "together"}
     assert {m["region"] for m in data} == {"us", "eu", "global"}
-    assert all(m["input_price"] == PRICES[m["id"]]["input_price"] for m in data)
+    priced_by = {"chat": "input_price", "embedding": "input_price", "speech": "character_price",
+                 "transcription": "minute_price", "image": "image_price"}
+    assert all(m[priced_by[m["type"]]] == PRICES[m["id"]][priced_by[m["type"]]] for m in data)
+    assert {m["type"] for m in data} == set(priced_by)
+    assert all(("input_price" in m) == (m["type"] in ("chat", "embedding")) for m in data)
 
 
 def test_catalog_access():

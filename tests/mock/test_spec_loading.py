@@ -52,12 +52,18 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
     [
         ("openapi: 3.0.1\ninfo: [unclosed\n", "bad.yml:3:1: invalid YAML"),
         ("- a list\n", "expected a mapping"),
-        ("swagger: '2.0'\n", "only OpenAPI 3.0 and 3.1"),
-        ("openapi: 3.0.1\ninfo: {title: t}\npaths: {}\n", "invalid OpenAPI at info"),
+        ("swagger: '2.0'\n", "only OpenAPI 3.0, 3.1 and 3.2"),
+        ("openapi: 3.0.1\ninfo: {title: t}\npaths: {}\n", "no paths"),
+        ("openapi: 3.1.0\ninfo: {title: t}\n", "no paths"),
         (
             "openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get:\n      responses:\n"
             "        '200': {$ref: '#/components/responses/Nope'}\n",
-            "invalid OpenAPI",
+            "#/paths/~1x/get/responses/200: unresolvable $ref #/components/responses/Nope",
+        ),
+        (
+            "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get:\n      responses:\n"
+            "        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/No'}}}}\n",
+            "unresolvable $ref",
         ),
     ],
 )
