@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, Router
 from starlette.types import Receive, Scope, Send
 
+from mockserver import error_shapes
 from mockserver.config import MockConfig
 from mockserver.cors import CORS
 from mockserver.errors import MockError, error_response
@@ -104,7 +105,7 @@ def _endpoint(config: MockConfig, state: MockState, operations: list[Operation])
             call = await read_call(scope, receive, operation, config, state, path_params)
             response = await handler(call)
         except MockError as error:
-            response = error.response()
+            response = error_shapes.render(error, (entry[0] if entry else operations[0]).error_shape)
         await response(scope, receive, send)
 
     return endpoint

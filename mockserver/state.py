@@ -21,6 +21,7 @@ from mockserver.accounts.sqlite_store import open_stores
 from mockserver.auth import AdminKey, Principal
 from mockserver.config import MockConfig
 from mockserver.errors import MockError
+from mockserver.stored_responses import ResponseStore
 
 ANONYMOUS_KEY_ID = "anonymous"  # usage of operations that need no key
 
@@ -35,6 +36,7 @@ class MockState:
         self.keys: KeyStore = keys if keys is not None else MemoryKeyStore()
         self.ledger: Ledger = ledger if ledger is not None else MemoryLedger()
         self.clock = clock
+        self.responses = ResponseStore()  # the Responses API's stored answers
 
     # -- who is calling --------------------------------------------------------------------------
 
@@ -58,9 +60,10 @@ class MockState:
         return Principal(record.id, False)
 
     def reset(self) -> None:
-        """Forget everything created or recorded since start: keys, usage, limits. The admin key stays."""
+        """Forget everything created or recorded since start: keys, usage, limits, stored responses. The admin key stays."""
         self.keys.clear()
         self.ledger.clear()
+        self.responses.clear()
 
     # -- the accounting seam ---------------------------------------------------------------------
 

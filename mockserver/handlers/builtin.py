@@ -1,3 +1,3 @@
 """Imports the modules that register the gateway's semantic handlers."""
 
-from mockserver.handlers import inference, management  # noqa: F401  (they register on import)
+from mockserver.handlers import inference, management, messages, responses  # noqa: F401  (they register on import)
