@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+from mockserver import error_shapes
 from mockserver.auth import authenticate, bearer_token
 from mockserver.errors import MockError
 from mockserver.faults.decide import NOTHING, applies, decide
@@ -133,7 +134,7 @@ class FaultMiddleware:
             await asyncio.sleep(delay / 1000)
         if error is not None:
             exchange.fault = fault
-            await error.response()(scope, receive, send)
+            await error_shapes.render(error, operation.error_shape)(scope, receive, send)
             return
         if directives is not None and directives.shapes_body:
             scope = dict(scope)

@@ -44,4 +44,5 @@ def _record(call: Call, completion: Completion) -> None:
 @handles("countMessageTokens")
 async def count_message_tokens(call: Call) -> Response:
     """Free, as Anthropic's is: not billed and not refused by a spending limit."""
-    return JSONResponse({"input_tokens": messages.count_input_tokens(call.body, call.config.catalog)})
+    overrides = read_overrides(call.headers, call.config.overrides)
+    return JSONResponse({"input_tokens": messages.count_input_tokens(call.body, call.config.catalog, overrides)})

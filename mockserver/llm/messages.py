@@ -37,11 +37,13 @@ def respond(request: Mapping[str, Any], catalog: Catalog, overrides: Overrides, 
         raise renamed(error, RENAMES) from None
 
 
-def count_input_tokens(request: Mapping[str, Any], catalog: Catalog) -> int:
-    """``input_tokens`` of a count_tokens request: what the same Messages request would be billed as input."""
-    chat = to_chat(request)
-    catalog.require(chat["model"], "chat")
-    return tokens.count_prompt(chat["messages"], chat.get("tools"))
+def count_input_tokens(request: Mapping[str, Any], catalog: Catalog, overrides: Overrides) -> int:
+    """``input_tokens`` of a count_tokens request: what the same Messages request is billed as input.
+
+    The request is answered and the answer dropped, so it is refused exactly when the Messages call would be
+    (unknown model, a tool_choice naming no tool, a malformed input_schema, a prompt over the context window).
+    """
+    return respond({**request, "max_tokens": None}, catalog, overrides).usage["prompt_tokens"]
 
 
 def to_chat(request: Mapping[str, Any]) -> dict[str, Any]:

@@ -115,6 +115,10 @@ def test_count_tokens_is_the_input_a_message_is_billed_and_costs_nothing(claude)
     assert counted.json() == {"input_tokens": billed["input_tokens"]}
     unknown = claude.post("/messages/count_tokens", json={"model": "nope/x", "messages": [{"role": "user", "content": "x"}]})
     assert unknown.status_code == 404 and unknown.json()["error"]["type"] == "not_found_error"
+    # refused exactly when the Messages call would be
+    no_tools = claude.post("/messages/count_tokens", json={"model": MODEL, "tool_choice": {"type": "any"},
+                                                           "messages": [{"role": "user", "content": "x"}]})
+    assert no_tools.status_code == 400 and no_tools.json()["error"]["type"] == "invalid_request_error"
 
 
 @pytest.mark.parametrize(("headers", "body", "status", "kind"), [
