@@ -155,3 +155,16 @@ def test_every_status_maps_to_an_anthropic_error_type():
         "invalid_request_error", "authentication_error", "billing_error", "permission_error", "not_found_error",
         "request_too_large", "rate_limit_error", "api_error", "overloaded_error", "overloaded_error",
         "invalid_request_error", "api_error"]
+
+
+def test_cors_lets_browser_code_call_both_apis(make_client):
+    client = make_client(headers={})
+    for path in ("/messages", "/responses"):
+        preflight = client.options(path, headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST",
+                                                  "Access-Control-Request-Headers": "x-api-key, anthropic-version, content-type"})
+        assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "*"
+        assert preflight.headers["access-control-allow-headers"] == "x-api-key, anthropic-version, content-type"
+    answer = client.post("/messages", json=ask("hi"), headers={**ANTHROPIC, "Origin": "http://localhost:3000"})
+    assert answer.status_code == 200 and answer.headers["access-control-allow-origin"] == "*"
+    refused = client.post("/messages", json=ask("hi"), headers={"Origin": "http://localhost:3000"})
+    assert refused.status_code == 401 and refused.headers["access-control-allow-origin"] == "*"
