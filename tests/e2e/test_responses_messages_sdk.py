@@ -99,13 +99,19 @@ def test_the_async_client(mock):
     async def run():
         async with mock.async_openai(timeout=10) as client:
             created = await client.responses.create(model=MODEL, input="async hello")
+            async with client.responses.stream(model=MODEL, input="async hello") as stream:
+                streamed = await stream.get_final_response()
+            called = await client.responses.create(model=MODEL, input="async hello", tools=[WEATHER])
             async with client.responses.stream(model=MODEL, input="async hello", tools=[WEATHER]) as stream:
-                called = await stream.get_final_response()
-            return created, called
+                streamed_call = await stream.get_final_response()
+            return created, streamed, called, streamed_call
 
-    created, called = asyncio.run(run())
-    assert created.output_text == "You said: async hello" and created.usage.cost > 0
-    assert called.output[0].type == "function_call" and called.usage.cost > 0
+    created, streamed, called, streamed_call = asyncio.run(run())
+    assert created.output_text == streamed.output_text == "You said: async hello"
+    assert created.usage.model_dump() == streamed.usage.model_dump() and created.usage.cost > 0
+    assert streamed_call.output[0].type == "function_call"
+    assert streamed_call.output[0].arguments == called.output[0].arguments
+    assert streamed_call.usage.model_dump() == called.usage.model_dump()
 
 
 def test_a_failed_responses_stream_is_seen_by_the_sdk(client):
