@@ -168,3 +168,19 @@ def test_cors_lets_browser_code_call_both_apis(make_client):
     assert answer.status_code == 200 and answer.headers["access-control-allow-origin"] == "*"
     refused = client.post("/messages", json=ask("hi"), headers={"Origin": "http://localhost:3000"})
     assert refused.status_code == 401 and refused.headers["access-control-allow-origin"] == "*"
+
+
+def test_injected_faults_are_anthropic_shaped_on_messages(make_client):
+    from mockserver.faults.scenario import build_scenario
+
+    client = make_client(headers=ANTHROPIC)
+    client.app.state.faults.load(build_scenario({"rate_limits": {"rpm": 1}}))
+    assert client.post("/messages", json=ask("hi")).status_code == 200
+    limited = client.post("/messages", json=ask("hi"))
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
+    assert limited.json()["type"] == "error" and limited.json()["error"]["type"] == "rate_limit_error"
+    client.app.state.faults.load(build_scenario({}))
+    overloaded = client.post("/messages", json=ask("hi"), headers={"Prefer": "code=503"})
+    assert overloaded.status_code == 503 and overloaded.json()["error"]["type"] == "overloaded_error"
+    chat = client.post("/responses", json={"model": "openai/gpt-4o-mini", "input": "hi"}, headers={"Prefer": "code=503"})
+    assert chat.status_code == 503 and chat.json()["error"]["code"] == "service_unavailable"  # OpenAI's shape there
