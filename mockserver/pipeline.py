@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mockserver import error_shapes
 from mockserver.config import MockConfig
 from mockserver.errors import MockError
 from mockserver.exchange import Exchange
@@ -37,6 +38,7 @@ class Route:
 
     by_method: Mapping[str, tuple[Operation, Handler]]
     allow: str  # the ``Allow`` header of a 405
+    error_shape: str  # how a 405 is answered: the path's operations' ``x-mock-error-shape``
 
 
 def routes(config: MockConfig, handlers: Handlers) -> dict[str, Route]:
@@ -44,7 +46,7 @@ def routes(config: MockConfig, handlers: Handlers) -> dict[str, Route]:
     table = {}
     for path, operations in config.spec.paths.items():
         by_method = {op.method: (op, handlers.get(op.operation_id, GENERIC)) for op in operations}
-        table[config.spec.base_path + path] = Route(by_method, ", ".join(sorted(by_method)))
+        table[config.spec.base_path + path] = Route(by_method, ", ".join(sorted(by_method)), operations[0].error_shape)
     return table
 
 
@@ -80,8 +82,9 @@ class Pipeline:
                                     routed=handler.routes_models)
             call = await read_call(exchange, config, self.state, principal, directives, self.faults)
             response = await handler.answer(call)
-        except MockError as error:
-            response = error.response()
+        except MockError as error:  # in the shape the operation's clients parse (x-mock-error-shape)
+            shape = exchange.operation.error_shape if exchange.operation is not None else route.error_shape
+            response = error_shapes.render(error, shape)
         if exchange.stream is None:
             await response(scope, exchange.receive, send)
             return

@@ -23,6 +23,7 @@ from mockserver.auth import AdminKey, Principal
 from mockserver.config import MockConfig
 from mockserver.errors import MockError
 from mockserver.llm.caching import PromptCache
+from mockserver.stored_responses import ResponseStore
 
 ANONYMOUS_KEY_ID = "anonymous"  # usage of operations that need no key
 
@@ -38,6 +39,7 @@ class MockState:
         self.ledger: Ledger = ledger if ledger is not None else MemoryLedger()
         self.clock = clock
         self.prompt_cache = PromptCache()  # per key: the prompt prefixes the providers would have cached
+        self.responses = ResponseStore()  # the Responses API's stored answers
 
     # -- who is calling --------------------------------------------------------------------------
 
@@ -61,10 +63,11 @@ class MockState:
         return Principal(record.id, False)
 
     def reset(self) -> None:
-        """Forget everything created or recorded since start: keys, usage, limits. The admin key stays."""
+        """Forget everything created or recorded since start: keys, usage, limits, stored responses. The admin key stays."""
         self.keys.clear()
         self.ledger.clear()
         self.prompt_cache.clear()
+        self.responses.clear()
 
     # -- the accounting seam ---------------------------------------------------------------------
 

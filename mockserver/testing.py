@@ -155,6 +155,16 @@ class RequestyMock:
         options.setdefault("max_retries", 0)
         return openai.OpenAI(base_url=self.url, api_key=self.api_key, **options)
 
+    def anthropic(self, **options: Any) -> Any:
+        """An ``anthropic.Anthropic`` client for this mock's Messages API (``max_retries=0`` unless given).
+
+        Its base URL is the origin, without ``/v1``: the Anthropic SDKs add ``/v1/messages`` themselves.
+        """
+        import anthropic
+
+        options.setdefault("max_retries", 0)
+        return anthropic.Anthropic(base_url=self.origin, api_key=self.api_key, **options)
+
     def async_openai(self, *, in_process: bool = False, **options: Any) -> Any:
         """An ``openai.AsyncOpenAI`` client; ``in_process=True`` talks to :attr:`app` without a socket."""
         import httpx

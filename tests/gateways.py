@@ -103,6 +103,8 @@ class ReferenceGateway:
             if key is None:
                 return error(404, f"no key {parts[1]}", "not_found")
             return func(call, key)
+        if parts[0] == "responses" and len(parts) == 2 and call.method == "GET":  # it stores no responses
+            return error(404, f"no stored response {parts[1]}", "response_not_found")
         return error(404, f"Unknown path {call.path}", "unknown_path")
 
     def _authenticate(self, call: Call) -> dict | Answer:

@@ -16,7 +16,9 @@ from mockserver.spec import LoadedSpec, Operation
 
 # Inference operations need a model the catalog routes: a generated name is (rightly) a 404.
 CATALOG_MODEL = {"createChatCompletion": "chat", "createEmbedding": "embedding", "createSpeech": "speech",
-                 "createTranscription": "transcription", "createImage": "image", "createImageEdit": "image"}
+                 "createTranscription": "transcription", "createImage": "image", "createImageEdit": "image",
+                 "createResponse": "chat", "beta_createResponse": "chat", "createAnthropicMessage": "chat",
+                 "countAnthropicMessageTokens": "chat"}
 # What the catalog's models take, where the schema allows more (voices, sizes, formats the mock writes).
 KNOWN_GOOD = {"createSpeech": {"voice": "alloy", "response_format": "mp3"}, "createImage": {"size": "auto"},
               "createImageEdit": {"size": "auto"}}
@@ -99,6 +101,10 @@ def build_request(spec: LoadedSpec, operation: Operation, seed: int = 1, known: 
         models = default_catalog().of_type(kind)
         value["model"] = models[seed % len(models)].id
         value.update({k: v for k, v in KNOWN_GOOD.get(operation.operation_id, {}).items() if k in value or k == "voice"})
+    if isinstance(value, dict) and value.get("previous_response_id") is not None:  # a generated id is (rightly) a 404
+        value["previous_response_id"] = known.get("response_id")
+    if isinstance(value, dict) and isinstance(value.get("tool_choice"), dict):  # names a generated tool: (rightly) a 400
+        del value["tool_choice"]
     if "json" in name:
         kwargs["json"] = value
     elif name == "multipart/form-data":

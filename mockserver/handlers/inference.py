@@ -1,4 +1,6 @@
-"""The inference operations: list models, chat completions (JSON and SSE), embeddings.
+"""The inference operations: list models, chat completions (JSON and SSE), embeddings; and the one path
+into a model that chat, the Responses API and the Messages API share (:func:`route`, :func:`completer`,
+:func:`record`).
 
 Thin wrappers: read the overrides, ask the accounting seam, route the model (:mod:`mockserver.router`),
 compute the answer with :mod:`mockserver.llm`, record its usage with the request's metadata, send it.
@@ -8,7 +10,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Mapping
 from functools import partial
+from typing import Any, NamedTuple
 
 from starlette.responses import Response, StreamingResponse
 
@@ -16,11 +20,12 @@ from mockserver.accounts.ledger import UsageMeta
 from mockserver.call import Call
 from mockserver.llm.chat import Completion, complete, completion_body
 from mockserver.llm.embeddings import embed
-from mockserver.llm.overrides import read_overrides
-from mockserver.llm.requesty import read_meta
+from mockserver.llm.overrides import Overrides, read_overrides
+from mockserver.llm.requesty import RequestMeta, read_meta
 from mockserver.llm.streaming import paced, stream_steps
 from mockserver.responses import JSONResponse
 from mockserver.router.dispatch import route_call, with_presets
+from mockserver.router.resolve import Candidate
 from mockserver.state import ANONYMOUS_KEY_ID
 
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -30,35 +35,62 @@ async def list_models(call: Call) -> Response:
     return JSONResponse(call.config.catalog.listing())
 
 
-async def create_chat_completion(call: Call) -> Response:
-    overrides = read_overrides(call.headers, call.config.overrides)
+class Routed(NamedTuple):
+    """An inference call past the router: the model that serves it and what is recorded with its usage."""
+
+    candidate: Candidate
+    request: RequestMeta
+    usage: UsageMeta
+
+
+async def route(call: Call) -> Routed:
+    """The one way into a model for every inference API (chat, responses, messages): the key's limit,
+    the ``requesty`` metadata, the routing (policies, aliases, regions, availability per candidate)."""
     call.state.before_inference(call.principal)
     meta = read_meta(call.body)
     candidate = (await route_call(call, meta.trace_id)).candidate
-    request = with_presets(call.body, candidate.parameters)
+    return Routed(candidate, meta, UsageMeta(call.body.get("model") or None, meta.tags, meta.user_id, meta.trace_id))
+
+
+def completer(call: Call, routed: Routed, overrides: Overrides) -> Callable[[Mapping[str, Any]], Completion]:
+    """Answers a chat-form request with the routed model: presets, the prompt cache, the catalog's prices."""
+    candidate = routed.candidate
     key_id = call.principal.key_id if call.principal is not None else ANONYMOUS_KEY_ID
-    cache, digest = call.state.prompt_cache.look(key_id, candidate.model, request["messages"], meta.auto_cache)
-    completion = complete(request, call.config.catalog, overrides, call.config.seed, model=candidate.model,
-                          served=candidate.name if candidate.region else None, cache=cache)
-    call.state.prompt_cache.remember(key_id, digest)
-    usage_meta = UsageMeta(call.body.get("model") or None, meta.tags, meta.user_id, meta.trace_id)
-    ident, created = f"chatcmpl-{os.urandom(16).hex()}", int(time.time())
-    if call.body.get("stream"):
-        include_usage = bool((call.body.get("stream_options") or {}).get("include_usage"))
-        steps = stream_steps(completion, id=ident, created=created, include_usage=include_usage)
-        body = paced(steps, ttft_ms=overrides.ttft_ms, tokens_per_s=overrides.tokens_per_s,
-                     before_last=partial(_record, call, completion, usage_meta))
-        return StreamingResponse(body, media_type="text/event-stream", headers=STREAM_HEADERS)
-    _record(call, completion, usage_meta)
-    return JSONResponse(completion_body(completion, id=ident, created=created))
+
+    def answer(chat: Mapping[str, Any]) -> Completion:
+        request = with_presets(chat, candidate.parameters)
+        cache, digest = call.state.prompt_cache.look(key_id, candidate.model, request["messages"],
+                                                     routed.request.auto_cache)
+        completion = complete(request, call.config.catalog, overrides, call.config.seed, model=candidate.model,
+                              served=candidate.name if candidate.region else None, cache=cache)
+        call.state.prompt_cache.remember(key_id, digest)
+        return completion
+
+    return answer
 
 
-def _record(call: Call, completion: Completion, meta: UsageMeta) -> None:
+def record(call: Call, completion: Completion, meta: UsageMeta) -> None:
+    """The call's usage in the ledger, with the model asked for when it is not the one that served."""
     if meta.model_asked == completion.model.id:
         meta = meta._replace(model_asked=None)
     call.state.record_usage(call.principal, operation_id=call.operation.operation_id, model=completion.model.id,
                             usage=completion.usage, headers=call.headers, cost_units=completion.cost_units,
                             meta=meta)
+
+
+async def create_chat_completion(call: Call) -> Response:
+    overrides = read_overrides(call.headers, call.config.overrides)
+    routed = await route(call)
+    completion = completer(call, routed, overrides)(call.body)
+    ident, created = f"chatcmpl-{os.urandom(16).hex()}", int(time.time())
+    if call.body.get("stream"):
+        include_usage = bool((call.body.get("stream_options") or {}).get("include_usage"))
+        steps = stream_steps(completion, id=ident, created=created, include_usage=include_usage)
+        body = paced(steps, ttft_ms=overrides.ttft_ms, tokens_per_s=overrides.tokens_per_s,
+                     before_last=partial(record, call, completion, routed.usage))
+        return StreamingResponse(body, media_type="text/event-stream", headers=STREAM_HEADERS)
+    record(call, completion, routed.usage)
+    return JSONResponse(completion_body(completion, id=ident, created=created))
 
 
 async def create_embedding(call: Call) -> Response:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from mockserver.handlers import Handler, Handlers, admin_json, audio, images, inference, management
+from mockserver.handlers import Handler, Handlers, admin_json, audio, images, inference, management, messages, responses
 
 BUILTIN: Handlers = {
     # inference
     "listModels": Handler(inference.list_models),
     "createChatCompletion": Handler(inference.create_chat_completion, routes_models=True),
     "createEmbedding": Handler(inference.create_embedding),
+    "createResponse": Handler(responses.create_response, routes_models=True),
+    "getResponse": Handler(responses.get_response),
+    "createAnthropicMessage": Handler(messages.create_message, routes_models=True),
+    "countAnthropicMessageTokens": Handler(messages.count_message_tokens),
     "createSpeech": Handler(audio.create_speech),
     "createTranscription": Handler(audio.create_transcription),
     "createImage": Handler(images.create_image),

@@ -26,6 +26,28 @@ def event(payload: dict[str, Any]) -> bytes:
     return b"data: " + orjson.dumps(payload) + b"\n\n"
 
 
+def typed_event(payload: dict[str, Any]) -> bytes:
+    """An event named by its payload's ``type`` (the Responses and Messages grammars): ``event:`` then ``data:``."""
+    return b"event: " + payload["type"].encode() + b"\ndata: " + orjson.dumps(payload) + b"\n\n"
+
+
+class Steps:
+    """Events grouped into pacing steps, as :func:`paced` sends them: every token event but the first starts a
+    new step; other events join the step in progress. So the first step carries the stream's opening events and
+    the first token, and the last the closing events, as in a chat stream."""
+
+    def __init__(self) -> None:
+        self.steps: list[bytes] = [b""]
+        self.tokens = 0
+
+    def add(self, data: bytes, *, token: bool = False) -> None:
+        if token:
+            if self.tokens:
+                self.steps.append(b"")
+            self.tokens += 1
+        self.steps[-1] += data
+
+
 def stream_steps(completion: Completion, *, id: str, created: int, include_usage: bool) -> list[bytes]:
     """The stream's bytes, one item per token step (see the module doc)."""
     head: dict[str, Any] = {"id": id, "object": "chat.completion.chunk", "created": created,

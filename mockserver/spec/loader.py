@@ -38,6 +38,8 @@ SPEC_DIR_CANDIDATES = (
 )
 DEFAULT_SPEC_NAME = "requesty-openapi.yml"
 DEFAULT_OVERLAY_NAME = "overlay.yml"
+ERROR_SHAPE_KEY = "x-mock-error-shape"  # per operation: the shape of its error bodies
+ERROR_SHAPES = ("openai", "anthropic")
 
 
 def default_spec_dir() -> Path:
@@ -393,7 +395,15 @@ class _Builder:
                     security=self._security(op["security"] if "security" in op else global_security,
                                             f"{pointer}/security" if "security" in op else "/security"),
                     pointer=pointer,
+                    error_shape=self._error_shape(op, pointer),
                 )
+
+
+    def _error_shape(self, op: dict[str, Any], pointer: str) -> str:
+        shape = op.get(ERROR_SHAPE_KEY, "openai")
+        if shape not in ERROR_SHAPES:
+            raise SpecError(f"{self.source}: {pointer}/{ERROR_SHAPE_KEY}: {shape!r} is not one of {', '.join(ERROR_SHAPES)}")
+        return shape
 
 
 def _kind(schema: Any) -> str | None:

@@ -79,6 +79,7 @@ class Operation:
     responses: dict[str, Response]
     security: tuple[tuple[SecurityScheme, ...], ...]  # alternatives; () means no auth needed
     pointer: str  # JSON pointer of the operation in the document
+    error_shape: str = "openai"  # the shape of its error bodies: the operation's x-mock-error-shape (openai, anthropic)
 
     @property
     def needs_auth(self) -> bool:

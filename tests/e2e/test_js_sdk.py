@@ -1,6 +1,7 @@
-"""The official OpenAI JavaScript SDK against the mock on a real port: chat, streams, embeddings, errors.
+"""The official OpenAI and Anthropic JavaScript SDKs against the mock on a real port: chat, streams, embeddings,
+errors, the Responses API and the Messages API.
 
-The SDK is installed by npm from tests/e2e/js/package.json on first use (into tests/e2e/js/node_modules).
+The SDKs are installed by npm from tests/e2e/js/package.json on first use (into tests/e2e/js/node_modules).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ JS = Path(__file__).parent / "js"
 @pytest.fixture(scope="module")
 def node_sdk() -> Path:
     assert shutil.which("node") and shutil.which("npm"), "node and npm are needed for the JavaScript SDK test"
-    if not (JS / "node_modules" / "openai").is_dir():
+    if not all((JS / "node_modules" / name).is_dir() for name in ("openai", "@anthropic-ai/sdk")):
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=JS, check=True,
                        capture_output=True, timeout=300)
     return JS / "sdk_check.mjs"
@@ -42,3 +43,33 @@ def test_the_javascript_sdk_reads_every_answer(node_sdk, serve):
     assert seen["wrongKey"]["class"] == "AuthenticationError" and seen["wrongKey"]["status"] == 401
     assert seen["badBody"]["class"] == "BadRequestError" and seen["badBody"]["type"] == "invalid_request_error"
     assert seen["unknownModel"]["class"] == "NotFoundError" and seen["unknownModel"]["code"] == "model_not_found"
+
+
+def test_the_javascript_sdks_stream_responses_and_messages(node_sdk, serve):
+    mock = serve()
+    script = node_sdk.parent / "responses_messages_check.mjs"
+    run = subprocess.run(["node", str(script), mock.url, mock.origin, DEFAULT_API_KEY], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout)
+    assert seen["response"]["text"] == "You said: Hello from JavaScript"
+    streamed = seen["responseStream"]
+    assert streamed["text"] == seen["response"]["text"] and streamed["usage"] == seen["response"]["usage"]
+    assert streamed["usage"]["cost"] > 0
+    assert streamed["sequence"] == list(range(len(streamed["sequence"])))
+    assert streamed["types"][:2] == ["response.created", "response.in_progress"]
+    assert streamed["types"][-1] == "response.completed"
+    tool = seen["responseTool"]
+    assert tool["item"]["type"] == "function_call" and tool["streamedArguments"] == tool["item"]["arguments"]
+    assert json.loads(tool["streamedArguments"])["city"]
+    assert seen["message"]["text"] == seen["messageStream"]["text"] == "You said: Hello from JavaScript"
+    usage, final = seen["message"]["usage"], seen["messageStream"]["usage"]
+    assert (final["input_tokens"], final["output_tokens"]) == (usage["input_tokens"], usage["output_tokens"])
+    assert seen["messageStream"]["deltaUsage"] == usage and usage["cost"] > 0
+    assert seen["messageStream"]["names"][:2] == ["message_start", "content_block_start"]  # (the SDK skips ping)
+    assert seen["messageStream"]["names"][-2:] == ["message_delta", "message_stop"]
+    assert seen["messageTool"]["stop"] == "tool_use" and seen["messageTool"]["block"]["type"] == "tool_use"
+    assert seen["messageTool"]["block"]["input"]["city"]
+    wrong = seen["messageWrongKey"]
+    assert wrong["class"] == "AuthenticationError" and wrong["status"] == 401
+    assert wrong["body"]["type"] == "error" and wrong["body"]["error"]["type"] == "authentication_error"

@@ -19,7 +19,7 @@ def test_the_example_passes_with_only_the_fixture(tmp_path):
     shutil.copy(EXAMPLE, tmp_path / EXAMPLE.name)
     result = pytest_in(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "7 passed" in result.stdout
+    assert "8 passed" in result.stdout
 
 
 def test_unrelated_runs_do_not_start_or_import_the_mock(tmp_path):

@@ -23,11 +23,16 @@ def test_every_overlay_action_carries_a_reason():
 def test_overlay_adds_error_responses_chunk_schema_and_bounds(spec):
     doc = spec.document
     assert doc["openapi"] == "3.1.0"
+    openai_error = {"error": {"message": "m", "type": "t", "param": None, "code": None}}
+    anthropic_error = {"type": "error", "error": {"type": "t", "message": "m"}}
     for op in spec.operations:
         for status in ("400", "401", "404", "405", "408", "413", "415", "429", "431", "500", "503"):
             media = op.responses[status].content["application/json"]
-            assert media.validator.is_valid({"error": {"message": "m", "type": "t", "param": None, "code": None}})
+            # each operation documents its errors in the shape it answers them (x-mock-error-shape)
+            assert media.validator.is_valid(anthropic_error if op.error_shape == "anthropic" else openai_error)
             assert not media.validator.is_valid({"message": "m"})
+    assert {op.operation_id for op in spec.operations if op.error_shape == "anthropic"} == {
+        "createAnthropicMessage", "countAnthropicMessageTokens"}
     usage = spec.resolve({"$ref": "#/components/schemas/Usage"})
     assert all(usage["properties"][k]["minimum"] == 0 for k in ("prompt_tokens", "completion_tokens", "cost"))
     stream = spec.operation("createChatCompletion").responses["200"].content["text/event-stream"]
@@ -84,4 +89,12 @@ def test_broken_overlay_names_the_action(tmp_path):
     overlay = _write(tmp_path, "o.yml", "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n"
                      "  - target: $.components.schemas.Nope\n    update: {x: 1}\n")
     with pytest.raises(SpecError, match=r"o.yml: actions\[0\] \(target \$.components.schemas.Nope\): matches nothing"):
+        load_spec(default_spec_path(), [overlay])
+
+
+def test_an_unknown_error_shape_is_a_one_line_spec_error(tmp_path):
+    overlay = tmp_path / "shape.yml"
+    overlay.write_text("overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n"
+                       "  - target: $.paths['/models'].get\n    update: {x-mock-error-shape: xml}\n")
+    with pytest.raises(SpecError, match=r"x-mock-error-shape: 'xml' is not one of openai, anthropic"):
         load_spec(default_spec_path(), [overlay])

@@ -1,10 +1,12 @@
-"""Usage reports add up to the calls the official SDK made: chat, streams and embeddings, concurrently."""
+"""Usage reports add up to the calls the official SDKs made: chat, streams, embeddings, the Responses API and
+Anthropic's Messages API (JSON and streams), concurrently."""
 
 from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
 
+import anthropic
 import openai
 import pytest
 from openai import AsyncOpenAI, OpenAI
@@ -20,10 +22,33 @@ def sdk(url: str, key: str, cls=OpenAI):
     return cls(base_url=url, api_key=key, max_retries=0, timeout=30)
 
 
-async def one_call(client: AsyncOpenAI, n: int) -> tuple[str, dict]:
-    """Call number ``n``: a chat, a stream with usage, or an embedding; return (model, usage it reported)."""
+async def one_call(client: AsyncOpenAI, claude: anthropic.AsyncAnthropic, n: int) -> tuple[str, dict]:
+    """Call number ``n``: a chat, a stream with usage, an embedding, a response or a message (each as JSON or a
+    stream); return (model, usage it reported, as total_tokens and cost)."""
     text = f"call {n}: " + "tell me about gateways " * (n % 7 + 1)
-    kind = n % 3
+    kind = (n // 5) % 5  # call n goes to key n % 5: each key gets every kind
+    model = CHAT_MODELS[n % len(CHAT_MODELS)]
+    streamed = (n // 25) % 2 == 1
+    if kind == 3:
+        if streamed:
+            # The last event: response.completed, or response.incomplete when max_output_tokens cut the reply
+            # (which the SDK's get_final_response() refuses, as with OpenAI).
+            async with client.responses.stream(model=model, input=text, max_output_tokens=20 + n % 30) as stream:
+                answer = [event async for event in stream][-1].response
+        else:
+            answer = await client.responses.create(model=model, input=text, max_output_tokens=20 + n % 30)
+        return answer.model, answer.usage.model_dump()
+    if kind == 4:
+        request = {"model": model, "max_tokens": 20 + n % 30, "messages": [{"role": "user", "content": text}]}
+        if streamed:
+            async with claude.messages.stream(**request) as stream:
+                cost = [event.usage.cost async for event in stream if event.type == "message_delta"][0]
+                message = await stream.get_final_message()
+        else:
+            message = await claude.messages.create(**request)
+            cost = message.usage.cost
+        usage = message.usage
+        return message.model, {"total_tokens": usage.input_tokens + usage.output_tokens, "cost": cost}
     if kind == 0:
         answer = await client.chat.completions.create(
             model=CHAT_MODELS[n % len(CHAT_MODELS)], messages=[{"role": "user", "content": text}], max_tokens=20 + n % 30)
@@ -38,15 +63,17 @@ async def one_call(client: AsyncOpenAI, n: int) -> tuple[str, dict]:
     return answer.model, answer.usage.model_dump()
 
 
-def test_reports_equal_the_sum_of_200_concurrent_calls_over_5_keys(serve):
+def test_reports_equal_the_sum_of_200_concurrent_calls_of_three_apis_over_5_keys(serve):
     mock = serve()
     admin = sdk(mock.url, DEFAULT_API_KEY)
     keys = [admin.post("/api-keys", body={"name": f"k{n}"}, cast_to=dict) for n in range(5)]
 
     async def run():
         clients = [sdk(mock.url, key["key"], AsyncOpenAI) for key in keys]
-        results = await asyncio.gather(*(one_call(clients[n % 5], n) for n in range(200)))
-        for client in clients:
+        claudes = [anthropic.AsyncAnthropic(base_url=mock.origin, api_key=key["key"], max_retries=0, timeout=30)
+                   for key in keys]
+        results = await asyncio.gather(*(one_call(clients[n % 5], claudes[n % 5], n) for n in range(200)))
+        for client in [*clients, *claudes]:
             await client.close()
         return results
 
@@ -79,6 +106,15 @@ def test_a_key_over_its_limit_is_refused_and_works_again_once_raised(serve):
     assert refused.value.body["code"] == "key_limit_exceeded"
     with pytest.raises(openai.APIStatusError):
         client.embeddings.create(model=EMBEDDING_MODEL, input="x")
+    with pytest.raises(openai.APIStatusError) as refused:
+        client.responses.create(model="openai/gpt-4o", input="a fixed question")
+    assert refused.value.status_code == 402 and refused.value.body["code"] == "key_limit_exceeded"
+    claude = anthropic.Anthropic(base_url=mock.origin, api_key=key["key"], max_retries=0)
+    with pytest.raises(anthropic.APIStatusError) as refused_message:
+        claude.messages.create(model="openai/gpt-4o", max_tokens=10, messages=[{"role": "user", "content": "x"}])
+    assert refused_message.value.status_code == 402
+    assert refused_message.value.body == {"type": "error", "error": {"type": "billing_error",
+                                                                     "message": refused_message.value.body["error"]["message"]}}
     report = admin.get(f"/api-keys/{key['id']}/usage", cast_to=dict)
     assert report["total_requests"] == 3 and Decimal(repr(report["total_cost"])) == 3 * cost
     admin.patch(f"/api-keys/{key['id']}/limit", body={"limit": float(cost * 10)}, cast_to=dict)

@@ -1,4 +1,4 @@
-"""How another project tests its client code against the mock: only the fixture and the OpenAI SDK.
+"""How another project tests its client code against the mock: only the fixture and the OpenAI and Anthropic SDKs.
 
 Installing llm-gateway-contracts registers the ``requesty_mock`` fixture; nothing
 here imports the mock itself.
@@ -58,3 +58,11 @@ def test_in_process_without_a_socket(requesty_mock):
             return await client.models.list()
 
     assert asyncio.run(main()).data is not None
+
+
+def test_the_anthropic_factory_talks_to_the_messages_api(requesty_mock):
+    claude = requesty_mock.anthropic()  # anthropic.Anthropic on the mock's origin, max_retries=0
+    message = claude.messages.create(model="anthropic/claude-sonnet-4-20250514", max_tokens=50,
+                                     messages=[{"role": "user", "content": "Hi"}])
+    assert message.content[0].text == "You said: Hi" and message.usage.cost > 0
+    assert requesty_mock.journal(1)[0]["operation"] == "createAnthropicMessage"
