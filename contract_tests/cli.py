@@ -15,6 +15,11 @@ def _patterns(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(p.strip() for value in values for p in value.split(",") if p.strip())
 
 
+def _policy_name(value: str | None) -> str | None:
+    """A policy's name, given as ``NAME`` or ``policy/NAME``."""
+    return value.removeprefix("policy/") if value else None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Conformance tests for Requesty-compatible LLM gateways."""
@@ -39,15 +44,20 @@ def main() -> None:
 @click.option("--insecure", is_flag=True, help="Allow plain http to a non-loopback host (the key travels unencrypted).")
 @click.option("--include", multiple=True, help="Only checks matching these names or globs (comma-separated).")
 @click.option("--exclude", multiple=True, help="Leave out checks matching these names or globs (comma-separated).")
+@click.option("--policy", metavar="NAME", help="A fallback policy of the target (model policy/NAME), for the routing "
+              "checks. Default on the embedded mock: the bundled routing file's.")
+@click.option("--balance-policy", metavar="NAME", help="A load-balancing policy of the target, for the routing checks. "
+              "Default on the embedded mock: the bundled routing file's.")
 def run_command(base_url, api_key, spec, overlays, seed, profile, report_dir, junit, max_requests, max_spend,
-                allow_writes, insecure, include, exclude) -> None:
+                allow_writes, insecure, include, exclude, policy, balance_policy) -> None:
     """Run the suite against a gateway (or the embedded mock) and write the reports."""
     from contract_tests.progress import Progress
 
     progress = Progress() if Progress.wanted() else None
     options = Options(base_url=base_url, api_key=api_key, spec=spec, overlays=list(overlays) or None, seed=seed,
                       profile=profile, max_requests=max_requests, max_spend=max_spend, allow_writes=allow_writes,
-                      insecure=insecure, include=_patterns(include), exclude=_patterns(exclude))
+                      insecure=insecure, include=_patterns(include), exclude=_patterns(exclude),
+                      policy=_policy_name(policy), balance_policy=_policy_name(balance_policy))
     consumers = ([progress] if progress is not None else []) + report_files(report_dir, junit=junit)
     try:
         result = run(options, *consumers)
