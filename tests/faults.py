@@ -326,7 +326,7 @@ FAULTS: dict[str, Fault] = {
     "origin.stream_error": chunk_edit(lambda i, chunk: {**chunk, "error": {**chunk["error"], "origin": "provider"}}
                                       if isinstance(chunk.get("error"), dict) else chunk),
     "routing.regions_enforced": _chat_body(lambda body: {**body, "model": str(body["model"]).partition("@")[0]}),
-    "models.routing_fields": on_json(path_is("GET", "/models"), lambda c, body: _set(("data",), [
+    "routing.catalog_fields": on_json(path_is("GET", "/models"), lambda c, body: _set(("data",), [
         {**body["data"][0], "regions": "us"}, *body["data"][1:]])(c, body)),
     "routing.fallback_names_model": on_json(_chat_json, lambda c, body: {**body, "model": c.body["model"]}),
     "routing.fallback_bills_once": bills_twice,

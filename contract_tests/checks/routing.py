@@ -45,7 +45,7 @@ def regions_enforced(ctx: CheckContext) -> None:
                         f"{response.text[:200]}")
 
 
-def routing_fields(ctx: CheckContext) -> None:
+def catalog_fields(ctx: CheckContext) -> None:
     problems = []
     for model in ctx.catalog.models():
         regions = model.get("regions")
@@ -127,7 +127,7 @@ CHECKS = [
           source=f"spec/overlay.yml: Model regions ('called as model@region'); {CHANGELOG_REGIONS}",
           reason="A model asked for in one of its listed regions (id@region) is served there; a region it is not "
                  "listed in gets a 404 naming the regions it has."),
-    Check("models.routing_fields", routing_fields, "GET /models", MUST, basis="overlay",
+    Check("routing.catalog_fields", catalog_fields, "GET /models", MUST, basis="overlay",
           source=f"spec/overlay.yml: Model regions cached_price caching_price; {CHANGELOG_REGIONS}",
           reason="regions is an array of strings; cached_price and caching_price are non-negative numbers where "
                  "present."),
