@@ -15,11 +15,6 @@ def _patterns(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(p.strip() for value in values for p in value.split(",") if p.strip())
 
 
-def _policy_name(value: str | None) -> str | None:
-    """A policy's name, given as ``NAME`` or ``policy/NAME``."""
-    return value.removeprefix("policy/") if value else None
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Conformance tests for Requesty-compatible LLM gateways."""
@@ -57,7 +52,7 @@ def run_command(base_url, api_key, spec, overlays, seed, profile, report_dir, ju
     options = Options(base_url=base_url, api_key=api_key, spec=spec, overlays=list(overlays) or None, seed=seed,
                       profile=profile, max_requests=max_requests, max_spend=max_spend, allow_writes=allow_writes,
                       insecure=insecure, include=_patterns(include), exclude=_patterns(exclude),
-                      policy=_policy_name(policy), balance_policy=_policy_name(balance_policy))
+                      policy=policy, balance_policy=balance_policy)
     consumers = ([progress] if progress is not None else []) + report_files(report_dir, junit=junit)
     try:
         result = run(options, *consumers)

@@ -88,9 +88,11 @@ def open_session(options: Options) -> Iterator[Session]:
 def _policies(options: Options) -> Policies:
     """The policies the routing checks call: the bundled routing file's on the embedded mock the suite starts
     itself (named ones override), else only those the options name."""
+    fallback, balance = (name.removeprefix("policy/") if name else None
+                         for name in (options.policy, options.balance_policy))
     if options.base_url is None and options.app is None and options.transport is None:
-        return Policies.from_file(BUNDLED_ROUTING, fallback=options.policy, balance=options.balance_policy)
-    return Policies(options.policy, options.balance_policy)
+        return Policies.from_file(BUNDLED_ROUTING, fallback=fallback, balance=balance)
+    return Policies(fallback, balance)
 
 
 def _load_specs(options: Options) -> tuple[LoadedSpec, LoadedSpec | None]:

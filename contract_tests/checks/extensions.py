@@ -100,7 +100,7 @@ def effort_values(ctx: CheckContext) -> None:
     for effort in EFFORTS:
         response = ctx.http.chat(model, reasoning_effort=effort)
         if response.status_code != 200:
-            refused.append(f"{effort!r} -> {response.status_code}")
+            refused.append(f"{effort!r} -> {response.status_code} {response.text[:160]}")
     expect(not refused, f"{CHAT} ({model}): reasoning_effort values Requesty documents were refused: "
                         f"{', '.join(refused)}: documented 200")
     response = ctx.http.chat(model, reasoning_effort="lots")

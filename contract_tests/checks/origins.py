@@ -57,7 +57,7 @@ def router_errors(ctx: CheckContext) -> None:
         if what.startswith("400"):
             continue
         if response.status_code != expected:
-            problems.append(f"{what}: received status {response.status_code}")
+            problems.append(f"{what}: received status {response.status_code}: {response.text[:160]}")
         elif origin_of(response.text) != "router":
             problems.append(f"{what}: error.origin {origin_of(response.text)!r}")
     expect(not problems, f"documented origin 'router' on the router's own errors, received: {'; '.join(problems)}")

@@ -38,8 +38,8 @@ def regions_enforced(ctx: CheckContext) -> None:
                                         f"{asked!r} (the model in its region)")
     unlisted = f"{model_id}@{NOWHERE}"
     response = ctx.http.chat(unlisted)
-    expect(response.status_code == 404, f"{CHAT} (model {unlisted}): received {response.status_code}, documented 404: "
-                                        f"{model_id} is served only in {', '.join(regions)}")
+    expect(response.status_code == 404, f"{CHAT} (model {unlisted}): received {response.status_code}, documented 404 "
+                                        f"({model_id} is served only in {', '.join(regions)}): {response.text[:200]}")
     missing = [r for r in regions if r not in response.text]
     expect(not missing, f"{CHAT} (model {unlisted}): the 404 does not name the regions {missing} /models lists: "
                         f"{response.text[:200]}")

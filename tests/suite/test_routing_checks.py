@@ -62,7 +62,8 @@ def test_named_policies_are_called_on_a_live_target():
                       policy="ref-fallback", balance_policy="ref-balance")
     passing = run(Options(**{**vars(options), "transport": mock_transport(ReferenceGateway())}))
     assert {check: outcome for check, (outcome, _) in outcomes(passing).items()} == {
-        "routing.regions_enforced": Outcome.PASS, "routing.fallback_names_model": Outcome.PASS,
+        "routing.regions_enforced": Outcome.PASS, "routing.catalog_fields": Outcome.PASS,
+        "routing.fallback_names_model": Outcome.PASS,
         "routing.fallback_bills_once": Outcome.PASS, "routing.trace_sticks": Outcome.PASS}
     faulty = run(Options(**{**vars(options), "transport": mock_transport(
         FAULTS["routing.fallback_names_model"](ReferenceGateway()))}))
@@ -88,11 +89,18 @@ def test_injection_checks_skip_on_a_loopback_target_that_ignores_the_headers():
 def test_the_cli_takes_policy_names_with_or_without_their_prefix(monkeypatch, tmp_path):
     seen = []
     monkeypatch.setattr(cli, "run", lambda options, *consumers: seen.append(options) or run(
-        Options(**{**vars(options), "include": ("routing.fallback_names_model",)})))
+        Options(**{**vars(options), "include": ("routing.fallback_names_model", "routing.trace_sticks")})))
     result = CliRunner().invoke(cli.main, ["run", "--report-dir", str(tmp_path), "--policy", "policy/my-fallback",
                                            "--balance-policy", "cheap-balance"])
     assert result.exit_code == 0, result.output
-    assert (seen[0].policy, seen[0].balance_policy) == ("my-fallback", "cheap-balance")
+    assert (seen[0].policy, seen[0].balance_policy) == ("policy/my-fallback", "cheap-balance")
+    assert "2 passed, 0 failed" in result.output
+
+
+def test_a_policy_the_target_does_not_have_fails_the_check():
+    result = run(Options(include=("routing.fallback_names_model",), policy="no-such-policy"))
+    assert result.exit_code == 1
+    assert "policy/no-such-policy" in result.failed[0].findings[0].message
 
 
 def test_the_reference_routing_file_names_only_reference_models():
