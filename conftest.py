@@ -15,6 +15,8 @@ OPTIONS = (
     ("--max-spend", {"type": float, "help": "stop once this much USD is reported spent"}),
     ("--allow-writes", {"action": "store_true", "help": "create and delete API keys on a non-loopback target"}),
     ("--insecure", {"action": "store_true", "help": "allow plain http to a host that is not on loopback"}),
+    ("--policy", {"help": "a fallback policy of the target (policy/NAME), for the routing checks"}),
+    ("--balance-policy", {"help": "a load-balancing policy of the target, for the routing checks"}),
 )
 
 

@@ -40,8 +40,12 @@ def main() -> None:
 @click.option("--insecure", is_flag=True, help="Allow plain http to a non-loopback host (the key travels unencrypted).")
 @click.option("--include", multiple=True, help="Only checks matching these names or globs (comma-separated).")
 @click.option("--exclude", multiple=True, help="Leave out checks matching these names or globs (comma-separated).")
+@click.option("--policy", metavar="NAME", help="A fallback policy of the target (model policy/NAME), for the routing "
+              "checks. Default on the embedded mock: the bundled routing file's.")
+@click.option("--balance-policy", metavar="NAME", help="A load-balancing policy of the target, for the routing checks. "
+              "Default on the embedded mock: the bundled routing file's.")
 def run_command(base_url, api_key, spec, overlays, strict, seed, profile, report_dir, junit, max_requests, max_spend,
-                allow_writes, insecure, include, exclude) -> None:
+                allow_writes, insecure, include, exclude, policy, balance_policy) -> None:
     """Run the suite against a gateway (or the embedded mock) and write the reports."""
     from contract_tests.progress import Progress
 
@@ -49,7 +53,8 @@ def run_command(base_url, api_key, spec, overlays, strict, seed, profile, report
     options = Options(base_url=base_url, api_key=api_key, spec=spec, overlays=list(overlays) or None, seed=seed,
                       profile=profile, max_requests=max_requests, max_spend=max_spend, allow_writes=allow_writes,
                       insecure=insecure, include=_patterns(include), exclude=_patterns(exclude), strict=strict,
-                      warn=lambda line: click.echo(f"contract-tests: {line}", err=True))
+                      warn=lambda line: click.echo(f"contract-tests: {line}", err=True),
+                      policy=policy, balance_policy=balance_policy)
     consumers = ([progress] if progress is not None else []) + report_files(report_dir, junit=junit)
     try:
         result = run(options, *consumers)

@@ -20,7 +20,8 @@ def options_from(config: pytest.Config, include: tuple[str, ...] = ()) -> Option
     return Options(base_url=get("ct_base_url"), api_key=get("ct_api_key"), spec=get("ct_spec"),
                    overlays=get("ct_overlay"), seed=get("ct_seed"), profile=get("ct_profile"),
                    max_requests=get("ct_max_requests"), max_spend=get("ct_max_spend"),
-                   allow_writes=get("ct_allow_writes"), insecure=get("ct_insecure"), include=include)
+                   allow_writes=get("ct_allow_writes"), insecure=get("ct_insecure"), include=include,
+                   policy=get("ct_policy"), balance_policy=get("ct_balance_policy"))
 
 
 def selected_checks(items: list[pytest.Item]) -> tuple[str, ...]:

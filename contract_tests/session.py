@@ -15,6 +15,7 @@ import httpx
 
 from contract_tests.budget import Budget, BudgetExhausted
 from contract_tests.checks.context import CheckContext
+from contract_tests.checks.policies import BUNDLED_ROUTING, Policies
 from contract_tests.curl import EMBEDDED_ORIGIN as EMBEDDED_URL
 from contract_tests.profiles import PROFILES, Profile, default_profile
 from contract_tests.redact import Redactor
@@ -46,6 +47,8 @@ class Options:
     exclude: tuple[str, ...] = ()
     strict: bool = False  # refuse a spec with defects instead of warning about each
     warn: Callable[[str], None] | None = None  # told one line per defect of the spec
+    policy: str | None = None  # a fallback policy of the target, for the routing checks (policy/NAME)
+    balance_policy: str | None = None  # a load-balancing policy of the target
     # For tests: answer the suite's requests with this transport (or serve this ASGI app) instead.
     transport: httpx.BaseTransport | None = None
     app: object | None = None
@@ -76,12 +79,22 @@ def open_session(options: Options) -> Iterator[Session]:
         _preflight(target)
         writes = options.allow_writes or target.local
         context = CheckContext.open(target, spec, deterministic=target.local, allow_writes=writes,
-                                    max_tokens=profile.max_tokens)
+                                    max_tokens=profile.max_tokens, policies=_policies(options))
         try:
             yield Session(target, spec, upstream, profile, writes, options.seed, context)
         finally:
             if writes and not target.budget.exhausted:
                 context.keys.cleanup()
+
+
+def _policies(options: Options) -> Policies:
+    """The policies the routing checks call: the bundled routing file's on the embedded mock the suite starts
+    itself (named ones override), else only those the options name."""
+    fallback, balance = (name.removeprefix("policy/") if name else None
+                         for name in (options.policy, options.balance_policy))
+    if options.base_url is None and options.app is None and options.transport is None:
+        return Policies.from_file(BUNDLED_ROUTING, fallback=fallback, balance=balance)
+    return Policies(fallback, balance)
 
 
 def _load_specs(options: Options) -> tuple[LoadedSpec, LoadedSpec | None]:
@@ -119,9 +132,12 @@ def _open(options: Options, spec: LoadedSpec) -> Iterator[Target]:
     if options.base_url is None:
         from mockserver.app import create_app
         from mockserver.config import MockConfig
+        from mockserver.llm.catalog import default_catalog
+        from mockserver.router.config import load_routing
 
         key = options.api_key or EMBEDDED_KEY
-        app = options.app or create_app(MockConfig(spec=spec, api_key=key, seed=options.seed))
+        app = options.app or create_app(MockConfig(spec=spec, api_key=key, seed=options.seed,
+                                                   routing=load_routing(BUNDLED_ROUTING, default_catalog())))
         inner = options.transport or SyncASGITransport(app)
         with open_target(EMBEDDED_URL + spec.base_path, key, inner=inner, budget=budget, redactor=redactor,
                          embedded=True, display_url="embedded mock") as target:

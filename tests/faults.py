@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
+from urllib.parse import parse_qsl
 
 import anyio
 
@@ -197,6 +198,79 @@ def _set(path: tuple[str, ...], value: Any) -> Callable[[Call, dict], dict]:
     return change
 
 
+def _error_object(edit: Callable[[dict], None], when: Callable[[Call, Answer], bool]) -> Fault:
+    """A fault that edits the ``error`` object of the JSON error answers ``when`` selects."""
+
+    def change(call: Call, answer: Answer) -> Answer:
+        try:
+            body = answer.parsed()
+        except ValueError:
+            return answer
+        if not (isinstance(body, dict) and isinstance(body.get("error"), dict)):
+            return answer
+        edit(body["error"])
+        return Answer(answer.status, json.dumps(body).encode(), answer.headers)
+
+    return on_answer(lambda c, a: a.status >= 400 and when(c, a), change)
+
+
+def _chat_body(edit: Callable[[dict], dict], when: Callable[[dict], bool] = lambda body: True) -> Fault:
+    """A fault that changes the chat requests' bodies ``when`` selects before the gateway reads them."""
+    return on_request(lambda c: replace(c, body=edit(dict(c.body)))
+                      if c.path == "/chat/completions" and isinstance(c.body, dict) and when(c.body) else c)
+
+
+def refuse_chat(when: Callable[[dict], bool], message: str) -> Fault:
+    """Chat requests whose body ``when`` selects get a 400 (a gateway that does not know the feature)."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Answer:
+            if call.path == "/chat/completions" and isinstance(call.body, dict) and when(call.body):
+                return Answer.json({"error": {"message": message, "type": "invalid_request_error", "param": None,
+                                              "code": "invalid_request", "origin": "router"}}, 400)
+            return inner(call)
+
+        return handler
+
+    return wrap
+
+
+def _asks_policy(call: Call) -> bool:
+    return call.path == "/chat/completions" and str((call.body or {}).get("model", "")).startswith("policy/")
+
+
+def bills_twice(inner: Handler) -> Handler:
+    """A policy's call is sent upstream twice, both billed (a fallback that bills every try)."""
+
+    def handler(call: Call) -> Answer:
+        if _asks_policy(call):
+            inner(call)
+        return inner(call)
+
+    return handler
+
+
+def new_trace_each_call() -> Fault:
+    """Every call's requesty.trace_id is made unique: the gateway balances as if no trace id were sent."""
+    count = iter(range(1_000_000))
+
+    def edit(body: dict) -> dict:
+        requesty = body["requesty"]
+        return {**body, "requesty": {**requesty, "trace_id": f"{requesty['trace_id']}-{next(count)}"}}
+
+    return _chat_body(edit, lambda body: isinstance(body.get("requesty"), dict) and "trace_id" in body["requesty"])
+
+
+def _usage_details(name: str, **values: Callable[[dict], int]) -> Fault:
+    """Sets token details of chat usage (each value computed from the usage)."""
+    return _usage(lambda u: u.update({name: {**(u.get(name) or {}), **{k: f(u) for k, f in values.items()}}}))
+
+
+def _is_effort_extension(body: dict) -> bool:
+    effort = body.get("reasoning_effort")
+    return effort in ("max", "min", "none") or (isinstance(effort, str) and effort.isdigit())
+
+
 # One fault per semantic check: the faulty gateway that check must fail on.
 FAULTS: dict[str, Fault] = {
     "sse.content_type": on_answer(lambda c, a: "event-stream" in a.headers.get("content-type", ""),
@@ -245,6 +319,30 @@ FAULTS: dict[str, Fault] = {
     "spec.operations_present": on_answer(path_is("GET", "/organization/usage"),
                                          lambda c, a: Answer.json({"error": {"message": "Not Found", "type": "x",
                                                                              "code": "unknown_path"}}, 404)),
+    "origin.on_every_error": _error_object(lambda e: e.pop("origin", None), lambda c, a: True),
+    "origin.router_errors": _error_object(lambda e: e.update(origin="provider"), lambda c, a: a.status in (401, 404)),
+    "origin.provider_errors": _error_object(lambda e: e.update(origin="router"),
+                                            lambda c, a: a.status == 429 or a.status >= 500),
+    "origin.stream_error": chunk_edit(lambda i, chunk: {**chunk, "error": {**chunk["error"], "origin": "provider"}}
+                                      if isinstance(chunk.get("error"), dict) else chunk),
+    "routing.regions_enforced": _chat_body(lambda body: {**body, "model": str(body["model"]).partition("@")[0]}),
+    "routing.catalog_fields": on_json(path_is("GET", "/models"), lambda c, body: _set(("data",), [
+        {**body["data"][0], "regions": "us"}, *body["data"][1:]])(c, body)),
+    "routing.fallback_names_model": on_json(_chat_json, lambda c, body: {**body, "model": c.body["model"]}),
+    "routing.fallback_bills_once": bills_twice,
+    "routing.trace_sticks": new_trace_each_call(),
+    "requesty.accepted": refuse_chat(lambda body: "requesty" in body, "Unrecognized request argument: requesty"),
+    "requesty.type_checked": _chat_body(lambda body: {k: v for k, v in body.items() if k != "requesty"}),
+    "reasoning.effort_values": refuse_chat(_is_effort_extension, "reasoning_effort must be low, medium or high"),
+    "reasoning.billed_as_output": _usage_details("completion_tokens_details",
+                                                 reasoning_tokens=lambda u: u["completion_tokens"] + 5),
+    "caching.within_prompt": _usage_details("prompt_tokens_details", cached_tokens=lambda u: u["prompt_tokens"],
+                                            caching_tokens=lambda u: 1),
+    "caching.auto_cache_reads": _usage_details("prompt_tokens_details", cached_tokens=lambda u: 0),
+    "reports.groups_sum": on_json(lambda c, a: c.method == "GET" and c.path.endswith("/usage"),
+                                  lambda c, body: {**body, "groups": body["groups"][:-1]} if body.get("groups") else body),
+    "reports.filters_keep": on_json(lambda c, a: path_is("GET", "/organization/usage")(c, a) and "tag" in c.query,
+                                    lambda c, body: {**body, "total_requests": body["total_requests"] + 1}),
 }
 
 
@@ -277,7 +375,8 @@ class FaultMiddleware:
             parsed = json.loads(body) if body else None
         except ValueError:
             parsed = body
-        call = Call(scope["method"], scope["path"].removeprefix(self.base_path), headers, parsed, self.admin_key)
+        call = Call(scope["method"], scope["path"].removeprefix(self.base_path), headers, parsed, self.admin_key,
+                    dict(parse_qsl(scope.get("query_string", b"").decode())))
 
         def handle(call: Call) -> Answer:  # one wrapped handler for all requests: faults may keep state
             self._local.scope = scope

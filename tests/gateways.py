@@ -12,20 +12,30 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
+
+from contract_tests.checks.policies import Policies
 
 ADMIN_KEY = "rq-reference-admin-secret-0001"
 BASE = "/v1"
 MODELS = [
-    {"id": "openai/gpt-4o-mini", "object": "model", "type": "chat", "input_price": 0.15, "output_price": 0.6},
-    {"id": "acme/tiny-chat", "object": "model", "type": "chat", "input_price": 0.1, "output_price": 0.2},
+    {"id": "openai/gpt-4o-mini", "object": "model", "type": "chat", "input_price": 0.15, "output_price": 0.6,
+     "cached_price": 0.075, "caching_price": 0.15, "supports_caching": True, "supports_reasoning": False,
+     "regions": ["us", "eu"]},
+    {"id": "acme/tiny-chat", "object": "model", "type": "chat", "input_price": 0.1, "output_price": 0.2,
+     "supports_caching": False, "supports_reasoning": False, "regions": ["us"]},
+    {"id": "acme/think", "object": "model", "type": "chat", "input_price": 0.5, "output_price": 2.0,
+     "supports_caching": False, "supports_reasoning": True, "regions": ["us"]},
     {"id": "acme/embed-small", "object": "model", "type": "embedding", "input_price": 0.02, "output_price": 0,
      "dimensions": 8},
 ]
@@ -38,6 +48,7 @@ class Call:
     headers: dict[str, str]  # lower-case names
     body: Any = None
     admin_key: str = ADMIN_KEY  # the wrapped gateway's admin key, for faults that act as admin
+    query: dict[str, str] = field(default_factory=dict)
 
     @property
     def token(self) -> str | None:
@@ -62,22 +73,62 @@ class Answer:
 Handler = Callable[[Call], Answer]
 
 
-def error(status: int, message: str, code: str | None = None, kind: str = "invalid_request_error") -> Answer:
-    return Answer.json({"error": {"message": message, "type": kind, "param": None, "code": code}}, status)
+def error(status: int, message: str, code: str | None = None, kind: str = "invalid_request_error", *,
+          param: str | None = None, origin: str = "router") -> Answer:
+    return Answer.json({"error": {"message": message, "type": kind, "param": param, "code": code, "origin": origin}},
+                       status)
+
+
+ROUTING_FILE = Path(__file__).parent / "data" / "reference-routing.yml"
+POLICIES = Policies.from_file(ROUTING_FILE)  # what the suite is told of the reference gateway's policies
+EFFORT = re.compile(r"(low|medium|high|max|min|none|[0-9]{1,9})")
+REQUESTY_TYPES = {"tags": list, "user_id": str, "trace_id": str, "extra": dict, "auto_cache": bool}
+PROVIDER_FAULTS = {429: ("rate_limit_exceeded", "rate_limit_error"), 500: ("server_error", "server_error"),
+                   502: ("bad_gateway", "server_error"), 503: ("service_unavailable", "server_error")}
+GROUPS = ("model", "model_asked", "tag", "user_id", "origin", "key", "day")
+
+
+@dataclass
+class Entry:
+    """One billed call, with what the usage reports filter and group by."""
+
+    key: str
+    model: str
+    tokens: int
+    cost: float
+    asked: str = ""
+    tags: tuple[str, ...] = ()
+    user_id: str | None = None
+    origin: str | None = None
+    day: str = field(default_factory=lambda: datetime.now(UTC).date().isoformat())
+
+    def group(self, by: str) -> str | None:
+        values = {"model": self.model, "model_asked": self.asked or self.model, "user_id": self.user_id,
+                  "origin": self.origin, "key": self.key, "day": self.day,
+                  "tag": ",".join(sorted(set(self.tags))) or None}
+        return values[by]
 
 
 class ReferenceGateway:
     def __init__(self) -> None:
         self.keys: dict[str, dict[str, Any]] = {"admin": {"id": "admin", "name": "admin", "key": ADMIN_KEY,
                                                             "limit": None, "expiry": None, "admin": True}}
-        self.ledger: list[tuple[str, str, int, float]] = []  # key id, model, tokens, cost
+        self.ledger: list[Entry] = []
         self.counter = 0
+        self.routing = yaml.safe_load(ROUTING_FILE.read_text())["policies"]
+        self.caches: dict[tuple[str, str], set[str]] = {}  # (key id, model) -> prefixes cached
+        self.turns: dict[str, int] = {}  # load balancing without a trace id: round robin per policy
 
     # -- plumbing ---------------------------------------------------------------------------------------------------
     def __call__(self, call: Call) -> Answer:
         principal = self._authenticate(call)
         if isinstance(principal, Answer):
             return principal
+        prefer = re.search(r"code=(\d{3})", call.headers.get("prefer", ""))
+        if prefer and int(prefer.group(1)) in PROVIDER_FAULTS and call.path in ("/chat/completions", "/embeddings"):
+            status = int(prefer.group(1))
+            code, kind = PROVIDER_FAULTS[status]
+            return error(status, "the upstream provider failed (injected fault)", code, kind, origin="provider")
         fixed = {("GET", "/models"): self.models, ("POST", "/chat/completions"): self.chat,
                  ("POST", "/embeddings"): self.embeddings, ("GET", "/api-keys"): self.list_keys,
                  ("POST", "/api-keys"): self.create_key, ("GET", "/organization/usage"): self.org_usage}
@@ -117,48 +168,125 @@ class ReferenceGateway:
         return key
 
     def _spent(self, key_id: str) -> float:
-        return sum(cost for k, _, _, cost in self.ledger if k == key_id)
+        return sum(entry.cost for entry in self.ledger if entry.key == key_id)
 
     # -- inference --------------------------------------------------------------------------------------------------
     def models(self, call: Call, principal: dict) -> Answer:
         return Answer.json({"object": "list", "data": MODELS})
 
-    def _gate(self, call: Call, principal: dict, kind: str) -> dict | Answer:
+    def _gate(self, call: Call, principal: dict, kind: str, model_id: str | None = None) -> dict | Answer:
         body = call.body if isinstance(call.body, dict) else None
         if body is None:
             return error(400, "body must be a JSON object")
-        model = next((m for m in MODELS if m["id"] == body.get("model", "openai/gpt-4o-mini")), None)
+        model_id = model_id or body.get("model", "openai/gpt-4o-mini")
+        model = next((m for m in MODELS if m["id"] == model_id), None)
         if model is None or model["type"] != kind:
-            return error(404, f"unknown {kind} model", "model_not_found")
+            return error(404, f"unknown {kind} model", "model_not_found", param="model")
         limit = principal.get("limit")
         if limit is not None and self._spent(principal["id"]) >= limit:
             return error(402, "spend limit reached", "key_limit_exceeded", "insufficient_quota")
         return model
 
+    def _resolve(self, name: str, body: dict) -> tuple[str, str] | Answer:
+        """The catalog id a requested name is served by, and the name the answer gives it."""
+        if name.startswith("policy/"):
+            policy = self.routing.get(name.removeprefix("policy/"))
+            if policy is None:
+                return error(404, f"no routing policy named {name!r}", "model_not_found", param="model")
+            entries = [e["model"] if isinstance(e, dict) else e for e in policy["models"]]
+            if policy["type"] == "fallback":
+                return self._resolve(entries[0], body)
+            trace = (body.get("requesty") or {}).get("trace_id")
+            if trace:
+                turn = int(hashlib.sha256(f"{name}\0{trace}".encode()).hexdigest(), 16)
+            else:
+                turn = self.turns[name] = self.turns.get(name, -1) + 1
+            return self._resolve(entries[turn % len(entries)], body)
+        model_id, _, region = name.partition("@")
+        model = next((m for m in MODELS if m["id"] == model_id), None)
+        if model is not None and region and region not in model.get("regions", []):
+            return error(404, f"{model_id} is not served in region {region!r}; it is served in: "
+                              f"{', '.join(model['regions'])}", "region_not_supported", param="model")
+        return model_id, name
+
+    @staticmethod
+    def _extensions_problem(body: dict) -> Answer | None:
+        """The 400 for a requesty object or reasoning_effort of the wrong type or value."""
+        requesty = body.get("requesty")
+        if requesty is not None and not isinstance(requesty, dict):
+            return error(400, "requesty must be an object", "invalid_request", param="requesty")
+        for name, kind in REQUESTY_TYPES.items():
+            value = (requesty or {}).get(name)
+            if value is not None and (not isinstance(value, kind)
+                                      or (name == "tags" and not all(isinstance(t, str) for t in value))):
+                return error(400, f"requesty.{name} has the wrong type", "invalid_request", param=f"requesty.{name}")
+        effort = body.get("reasoning_effort")
+        if effort is not None and not (isinstance(effort, str) and EFFORT.fullmatch(effort)):
+            return error(400, f"reasoning_effort {effort!r} is not a documented value", "invalid_request",
+                         param="reasoning_effort")
+        return None
+
+    def _cache(self, principal: dict, model: dict, body: dict) -> tuple[int, int]:
+        """(cached, caching) tokens: the messages before the last user message, read or written with auto_cache."""
+        if not (model.get("supports_caching") and (body.get("requesty") or {}).get("auto_cache")):
+            return 0, 0
+        messages = [m for m in body["messages"] if isinstance(m, dict)]
+        last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=0)
+        prefix = messages[:last_user]
+        if not prefix:
+            return 0, 0
+        tokens = sum(len(str(m.get("content", "")).split()) for m in prefix)
+        digest = hashlib.sha256(json.dumps(prefix, sort_keys=True).encode()).hexdigest()
+        cache = self.caches.setdefault((principal["id"], model["id"]), set())
+        if digest in cache:
+            return tokens, 0
+        cache.add(digest)
+        return 0, tokens
+
     def chat(self, call: Call, principal: dict) -> Answer:
         body = call.body if isinstance(call.body, dict) else {}
         if not isinstance(body.get("messages"), list) or not body["messages"]:
             return error(400, "messages must be a non-empty list", "invalid_request")
-        model = self._gate(call, principal, "chat")
+        problem = self._extensions_problem(body)
+        if problem is not None:
+            return problem
+        asked = str(body.get("model", "openai/gpt-4o-mini"))
+        resolved = self._resolve(asked, body)
+        if isinstance(resolved, Answer):
+            return resolved
+        model = self._gate(call, principal, "chat", resolved[0])
         if isinstance(model, Answer):
             return model
         prompt = sum(len(str(m.get("content", "")).split()) for m in body["messages"] if isinstance(m, dict)) + 3
-        completion = min(int(body.get("max_tokens") or 4), 4)
-        words = ["pong"] * completion
-        cost = (prompt * model["input_price"] + completion * model["output_price"]) / 1e6
+        answered = min(int(body.get("max_tokens") or 4), 4)
+        reasoning = 2 if model.get("supports_reasoning") and body.get("reasoning_effort") != "none" else 0
+        completion = answered + reasoning
+        cached, caching = self._cache(principal, model, body)
+        cost = ((prompt - cached - caching) * model["input_price"] + cached * model.get("cached_price", model["input_price"])
+                + caching * model.get("caching_price", model["input_price"]) + completion * model["output_price"]) / 1e6
         usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
-                 "cost": cost}
-        self.ledger.append((principal["id"], model["id"], prompt + completion, cost))
+                 "cost": cost, "prompt_tokens_details": {"cached_tokens": cached, "caching_tokens": caching},
+                 "completion_tokens_details": {"reasoning_tokens": reasoning}}
+        requesty = body.get("requesty") or {}
+        self.ledger.append(Entry(principal["id"], model["id"], prompt + completion, cost, asked,
+                                 tuple(requesty.get("tags") or ()), requesty.get("user_id"),
+                                 call.headers.get("http-referer")))
         self.counter += 1
         cid, created = f"chatcmpl-{self.counter}", 1_700_000_000
-        finish = "length" if completion == int(body.get("max_tokens") or 0) else "stop"
+        words = ["pong"] * answered
+        finish = "length" if answered == int(body.get("max_tokens") or 0) else "stop"
         if not body.get("stream"):
-            return Answer.json({"id": cid, "object": "chat.completion", "created": created, "model": model["id"],
+            return Answer.json({"id": cid, "object": "chat.completion", "created": created, "model": resolved[1],
                                 "choices": [{"index": 0, "message": {"role": "assistant", "content": " ".join(words)},
                                              "finish_reason": finish}], "usage": usage})
-        base = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model["id"]}
+        base = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": resolved[1]}
         deltas = [{"role": "assistant", "content": ""}] + [{"content": (" " if i else "") + w} for i, w in enumerate(words)]
         chunks = [{**base, "choices": [{"index": 0, "delta": d, "finish_reason": None}], "usage": None} for d in deltas]
+        if call.headers.get("x-mock-stream-fault", "").startswith("error"):
+            failed = {"error": {"message": "a problem with the provider stream", "type": "server_error", "param": None,
+                                "code": "stream_error", "origin": "router"}}
+            text = "".join(f"data: {json.dumps(c)}\n\n" for c in [chunks[0], failed])
+            return Answer(200, text.encode(), {"content-type": "text/event-stream"})
         chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}], "usage": None})
         if (body.get("stream_options") or {}).get("include_usage"):
             chunks.append({**base, "choices": [], "usage": usage})
@@ -181,7 +309,7 @@ class ReferenceGateway:
             data.append({"object": "embedding", "index": index, "embedding": embedding})
         tokens = sum(len(t.split()) for t in inputs)
         cost = tokens * model["input_price"] / 1e6
-        self.ledger.append((principal["id"], model["id"], tokens, cost))
+        self.ledger.append(Entry(principal["id"], model["id"], tokens, cost, model["id"]))
         return Answer.json({"object": "list", "data": data, "model": model["id"],
                             "usage": {"prompt_tokens": tokens, "total_tokens": tokens, "cost": cost}})
 
@@ -212,21 +340,39 @@ class ReferenceGateway:
         key["limit"] = (call.body or {}).get("limit")
         return Answer.json(self._public(key))
 
-    def _report(self, rows: list[tuple[str, str, int, float]]) -> dict:
+    FILTERS: dict[str, Callable[[Entry, str], bool]] = {
+        "tag": lambda e, v: v in e.tags, "user_id": lambda e, v: e.user_id == v, "origin": lambda e, v: e.origin == v,
+        "model": lambda e, v: e.model == v, "model_asked": lambda e, v: (e.asked or e.model) == v}
+
+    def _report(self, rows: list[Entry], query: dict[str, str]) -> dict:
+        for name, keep in self.FILTERS.items():
+            if name in query:
+                rows = [e for e in rows if keep(e, query[name])]
         models: dict[str, dict] = {}
-        for _, model, tokens, cost in rows:
-            entry = models.setdefault(model, {"model": model, "requests": 0, "tokens": 0, "cost": 0.0})
-            entry["requests"] += 1
-            entry["tokens"] += tokens
-            entry["cost"] += cost
-        return {"total_cost": sum(r[3] for r in rows), "total_requests": len(rows),
-                "total_tokens": sum(r[2] for r in rows), "breakdown": list(models.values())}
+        for entry in rows:
+            row = models.setdefault(entry.model, {"model": entry.model, "requests": 0, "tokens": 0, "cost": 0.0})
+            row["requests"] += 1
+            row["tokens"] += entry.tokens
+            row["cost"] += entry.cost
+        report = {"total_cost": sum(e.cost for e in rows), "total_requests": len(rows),
+                  "total_tokens": sum(e.tokens for e in rows), "breakdown": list(models.values())}
+        by = query.get("group_by")
+        if by in GROUPS:
+            groups: dict[str | None, dict] = {}
+            for entry in rows:
+                name = entry.group(by)
+                group = groups.setdefault(name, {"group": name, "requests": 0, "tokens": 0, "cost": 0.0})
+                group["requests"] += 1
+                group["tokens"] += entry.tokens
+                group["cost"] += entry.cost
+            report.update(group_by=by, groups=list(groups.values()))
+        return report
 
     def key_usage(self, call: Call, key: dict) -> Answer:
-        return Answer.json(self._report([r for r in self.ledger if r[0] == key["id"]]))
+        return Answer.json(self._report([e for e in self.ledger if e.key == key["id"]], call.query))
 
     def org_usage(self, call: Call, principal: dict) -> Answer:
-        return Answer.json(self._report(self.ledger))
+        return Answer.json(self._report(self.ledger, call.query))
 
 
 def to_call(request: httpx.Request) -> Call:
@@ -236,7 +382,8 @@ def to_call(request: httpx.Request) -> Call:
         body = json.loads(content) if content else None
     except ValueError:
         body = content
-    return Call(request.method, path, {k.lower(): v for k, v in request.headers.items()}, body)
+    return Call(request.method, path, {k.lower(): v for k, v in request.headers.items()}, body,
+                query=dict(request.url.params))
 
 
 def mock_transport(handler: Handler) -> httpx.MockTransport:

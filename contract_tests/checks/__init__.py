@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from contract_tests.checks import embeddings, errors, keys, models, reports, streaming, usage
+from contract_tests.checks import (
+    analytics,
+    embeddings,
+    errors,
+    extensions,
+    keys,
+    models,
+    origins,
+    reports,
+    routing,
+    streaming,
+    usage,
+)
 from contract_tests.checks.check import Check
 
-MODULES = (embeddings, errors, keys, models, reports, streaming, usage)
+MODULES = (embeddings, errors, keys, models, reports, streaming, usage, origins, routing, extensions, analytics)
 
 
 def all_checks() -> list[Check]:

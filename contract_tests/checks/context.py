@@ -8,6 +8,7 @@ from contract_tests.budget import Budget
 from contract_tests.checks.catalog import Catalog
 from contract_tests.checks.http_calls import HttpCalls
 from contract_tests.checks.key_manager import KeyManager
+from contract_tests.checks.policies import Policies
 from contract_tests.redact import Redactor
 from contract_tests.target import Target
 from mockserver.spec import LoadedSpec
@@ -22,13 +23,14 @@ class CheckContext:
     deterministic: bool  # the same request gets the same answer (the embedded mock, loopback)
     budget: Budget
     redactor: Redactor
+    policies: Policies = Policies()  # the routing policies the run may call (--policy, --balance-policy)
 
     @classmethod
     def open(cls, target: Target, spec: LoadedSpec, *, deterministic: bool, allow_writes: bool,
-             max_tokens: int = 16) -> CheckContext:
+             max_tokens: int = 16, policies: Policies = Policies()) -> CheckContext:
         http = HttpCalls(target, max_tokens=max_tokens)
         return cls(http, Catalog(http), KeyManager(http, target.redactor, allow_writes=allow_writes), spec,
-                   deterministic, target.budget, target.redactor)
+                   deterministic, target.budget, target.redactor, policies)
 
     @property
     def allow_writes(self) -> bool:

@@ -3,6 +3,7 @@ a run), and the exchanges a check caused."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -86,7 +87,7 @@ class HttpCalls:
 
         if key is not None:
             return send()
-        return self.once(("chat", model, stream, include_usage, tuple(sorted(extra.items()))), send)
+        return self.once(("chat", model, stream, include_usage, json.dumps(extra, sort_keys=True)), send)
 
     def chat_json(self, model: str, **extra: Any) -> dict:
         return self.ok(self.chat(model, **extra), CHAT)

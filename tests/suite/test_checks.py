@@ -11,7 +11,7 @@ from contract_tests.runner import run_check
 from contract_tests.target import open_target
 from mockserver.spec import load_spec
 from tests.faults import FAULTS
-from tests.gateways import ADMIN_KEY, ReferenceGateway, mock_transport
+from tests.gateways import ADMIN_KEY, POLICIES, ReferenceGateway, mock_transport
 
 SPEC = load_spec()
 CHECKS = sorted(check.name for check in all_checks())
@@ -19,7 +19,7 @@ CHECKS = sorted(check.name for check in all_checks())
 
 def run_one(name: str, handler, *, allow_writes: bool = True):
     with open_target("http://gateway.test/v1", ADMIN_KEY, inner=mock_transport(handler)) as target:
-        ctx = CheckContext.open(target, SPEC, deterministic=True, allow_writes=allow_writes)
+        ctx = CheckContext.open(target, SPEC, deterministic=True, allow_writes=allow_writes, policies=POLICIES)
         return run_check(check_named(name), ctx)
 
 
