@@ -31,7 +31,7 @@ def is_stream(record: Record) -> bool:
 def stream_events(record: Record) -> list[Any]:
     """The JSON data of the stream's events that were kept, in order."""
     events = []
-    for _, _, body in record.chunks:
+    for _, body in record.chunks:
         for line in body.split(b"\n"):
             if line.startswith(b"data:"):
                 data = _json(line[5:].strip())
@@ -46,7 +46,7 @@ def usage_of(record: Record) -> dict[str, Any] | None:
             if isinstance(event, dict) and isinstance(event.get("usage"), dict):
                 return event["usage"]
         return None
-    body = _json(b"".join(body for _, _, body in record.chunks))
+    body = _json(record.response_body())
     usage = body.get("usage") if isinstance(body, dict) else None
     return usage if isinstance(usage, dict) else None
 
@@ -85,7 +85,7 @@ def body_text(data: bytes, masker: Masker) -> str:
 def chunk_rows(record: Record, masker: Masker) -> list[dict[str, Any]]:
     """The stream as it went out: each event with the time its body message was handed over."""
     rows = []
-    for at, size, body in record.chunks:
+    for at, size, body in record.timed_chunks():
         if not body:
             if size:
                 rows.append({"ms": round(at, 3), "bytes": size, "data": "", "kept": False})
@@ -103,7 +103,7 @@ def detail(record: Record, masker: Masker) -> dict[str, Any]:
     query = record.query_string.decode("latin-1")
     raw_body = record.request_body.decode("utf-8", "replace")
     stream = row["stream"]
-    response_body = b"".join(body for _, _, body in record.chunks)
+    response_body = record.response_body()
     return {
         **row,
         "query": masker.text(query),

@@ -56,10 +56,8 @@ class Inspector:
     # -- the journal listener ------------------------------------------------------------------
 
     def recorded(self, entry: tuple[Any, ...], exchange: Any) -> None:
-        start = exchange.start
-        chunks = [((at - start) * 1000, body) for at, body in exchange.chunks]
-        record = Record(next(self._ids), entry, exchange.headers, exchange.request_body, exchange.query_string,
-                        exchange.response_headers, chunks)
+        record = Record(next(self._ids), entry, exchange.headers, exchange.header_bytes, exchange.request_body,
+                        exchange.query_string, exchange.response_headers, exchange.start, exchange.chunks)
         self.store.add(record)
         if self.subscribers:
             event = sse("entry", summary(record))
