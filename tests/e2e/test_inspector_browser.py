@@ -23,7 +23,6 @@ import httpx
 import pytest
 from openai import OpenAI
 
-from mockserver.auth import DEFAULT_API_KEY
 from mockserver.config import MockConfig
 from mockserver.testing import serve_in_thread
 from tests.e2e.browser import Browser, BrowserError, Page, _locked
