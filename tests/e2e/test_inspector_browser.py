@@ -353,3 +353,21 @@ def test_a_refused_key_in_the_fragment_shows_the_form(browser, mock):
         raise
     finally:
         browser.close_page(tab)
+
+
+def test_a_closed_page_leaves_no_subscriber_behind(browser, mock):
+    inspector = mock.app.state.faults.journal.listeners[0]
+    before = len(inspector.subscribers)
+    tab = open_inspector(browser, mock)
+    assert len(inspector.subscribers) == before + 1
+    browser.close_page(tab)
+    deadline = time.monotonic() + 5
+    while len(inspector.subscribers) > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(inspector.subscribers) == before
+    with httpx.stream("GET", f"{mock.origin}/__mock/inspector/feed", headers={"Authorization": f"Bearer {ADMIN}"}) as feed:
+        assert feed.headers["content-type"].startswith("text/event-stream")
+        first = next(feed.iter_lines())
+        assert first == "event: snapshot"
+    refused = httpx.get(f"{mock.origin}/__mock/inspector/feed?key={ADMIN}")  # a key in the query is not read
+    assert refused.status_code in (401, 403)
