@@ -52,18 +52,15 @@ def usage_of(record: Record) -> dict[str, Any] | None:
 
 
 def summary(record: Record) -> dict[str, Any]:
-    """The list row: the journal entry, the model asked for, tokens and cost (made once)."""
-    if record.summary is None:
-        row = dict(zip(FIELDS, record.entry, strict=True))
-        request = _json(record.request_body)
-        model = request.get("model") if isinstance(request, dict) else None
-        usage = usage_of(record) or {}
-        cost = usage.get("cost")
-        row.update(id=record.id, model=model if isinstance(model, str) else None,
-                   stream=is_stream(record), tokens=usage.get("total_tokens"),
-                   cost=cost if isinstance(cost, int | float) else None)
-        record.summary = row
-    return record.summary
+    """The list row: the journal entry, the model asked for, tokens and cost."""
+    row = dict(zip(FIELDS, record.entry, strict=True))
+    request = _json(record.request_body)
+    model = request.get("model") if isinstance(request, dict) else None
+    usage = usage_of(record) or {}
+    cost = usage.get("cost")
+    row.update(id=record.id, model=model if isinstance(model, str) else None, stream=is_stream(record),
+               tokens=usage.get("total_tokens"), cost=cost if isinstance(cost, int | float) else None)
+    return row
 
 
 def _masked_json(value: Any) -> Any:

@@ -1,9 +1,9 @@
 """The inspector: a journal listener that keeps each exchange in the detail store and pushes it to the page.
 
-The listener runs in the request's own task when its journal entry is recorded. It wraps the
-exchange's captured parts in a :class:`~mockserver.inspector.store.Record` (references, sliced only
-past the excerpt) and, only while a page is subscribed, encodes the summary row as one SSE event for
-each subscriber. A subscriber that falls :data:`MAX_PENDING` events behind is sent the whole list
+The listener runs in the request's own task when its journal entry is recorded. It puts the
+exchange's captured parts in a row of the store (:func:`~mockserver.inspector.store.capture`:
+references, sliced only past the excerpt) and, only while a page is subscribed, encodes the
+summary row as one SSE event for each subscriber. A subscriber that falls :data:`MAX_PENDING` events behind is sent the whole list
 again instead (``event: snapshot``).
 """
 
@@ -18,7 +18,7 @@ import orjson
 
 from mockserver.inspector.detail import detail, summary
 from mockserver.inspector.masking import Masker
-from mockserver.inspector.store import DEFAULT_BYTES, DEFAULT_ENTRIES, DetailStore, Record
+from mockserver.inspector.store import DEFAULT_BYTES, DEFAULT_ENTRIES, DetailStore, Record, capture
 
 MAX_PENDING = 20_000  # events waiting for one subscriber before it is sent a fresh snapshot instead
 KEEPALIVE_SECONDS = 15.0
@@ -56,11 +56,11 @@ class Inspector:
     # -- the journal listener ------------------------------------------------------------------
 
     def recorded(self, entry: tuple[Any, ...], exchange: Any) -> None:
-        record = Record(next(self._ids), entry, exchange.headers, exchange.header_bytes, exchange.request_body,
-                        exchange.query_string, exchange.response_headers, exchange.start, exchange.chunks)
-        self.store.add(record)
+        row = capture(next(self._ids), entry, exchange.headers, exchange.header_bytes, exchange.request_body,
+                      exchange.query_string, exchange.response_headers, exchange.start, exchange.chunks)
+        self.store.add(row)
         if self.subscribers:
-            event = sse("entry", summary(record))
+            event = sse("entry", summary(Record(row)))
             for subscriber in self.subscribers:
                 subscriber.push(event)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import shlex
 import time
 
@@ -13,16 +14,20 @@ from mockserver.faults.journal import Journal
 from mockserver.inspector import Inspector
 from mockserver.inspector.curl import curl_line
 from mockserver.inspector.masking import MASK, Masker
-from mockserver.inspector.store import BODY_EXCERPT, DEFAULT_BYTES, DEFAULT_ENTRIES, DetailStore, Record
+from mockserver.inspector.store import BODY_EXCERPT, DEFAULT_BYTES, DEFAULT_ENTRIES, DetailStore, Record, capture
 from tests.conftest import ADMIN
 
 ROOT = "http://testserver"  # the clients' base URL ends in the spec's base path; the admin endpoints are at the root
 CHAT = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 
 
+def row(ident: int, body: bytes = b"{}", chunks: list[tuple[float, bytes]] | None = None) -> tuple:
+    return capture(ident, (ident, 0.0, "POST", "/v1/x", None, 200, 1.0, None, "admin"), {"host": "h"}, 10, body, b"",
+                   [(b"content-type", b"application/json")], 0.0, chunks if chunks is not None else [(0.001, b"{}")])
+
+
 def record(ident: int, body: bytes = b"{}", chunks: list[tuple[float, bytes]] | None = None) -> Record:
-    return Record(ident, (ident, 0.0, "POST", "/v1/x", None, 200, 1.0, None, "admin"), {"host": "h"}, 10, body, b"",
-                  [(b"content-type", b"application/json")], 0.0, chunks if chunks is not None else [(0.001, b"{}")])
+    return Record(row(ident, body, chunks))
 
 
 def inspector_of(client) -> Inspector:
@@ -32,7 +37,7 @@ def inspector_of(client) -> Inspector:
 def test_the_store_drops_the_oldest_past_its_entries():
     store = DetailStore(entries=3, max_bytes=10**9)
     for i in range(1, 6):
-        store.add(record(i))
+        store.add(row(i))
     assert [r.id for r in store] == [3, 4, 5]
     assert store.get(2) is None and store.get(4).id == 4 and store.get(6) is None
 
@@ -40,7 +45,7 @@ def test_the_store_drops_the_oldest_past_its_entries():
 def test_the_store_drops_the_oldest_past_its_bytes():
     store = DetailStore(entries=1000, max_bytes=3 * record(0, b"x" * 1000).size)
     for i in range(1, 11):
-        store.add(record(i, b"x" * 1000))
+        store.add(row(i, b"x" * 1000))
     assert len(store) == 3 and store.bytes <= store.max_bytes
     store.clear()
     assert len(store) == 0 and store.bytes == 0 and store.get(9) is None
@@ -53,9 +58,20 @@ def test_a_record_keeps_excerpts_only():
     assert r.request_bytes == len(big) and len(r.request_body) == BODY_EXCERPT
     kept = sum(len(body) for _, body in r.chunks)
     assert kept <= BODY_EXCERPT + 3 * 4010  # the excerpt, and the last three chunks whole
-    assert len(r.chunks) == 100 and r.chunks[-1][1] == chunks[-1][1]  # every chunk's time is kept
+    assert len(r.chunks) == 100 and r.chunks[-1] == chunks[-1]  # every chunk's time is kept, the last one whole
     assert [size for _, size, _ in r.timed_chunks()] == [len(c) for _, c in chunks]
     assert r.size < 3 * BODY_EXCERPT + 3 * 4010 + 1024
+
+
+def test_a_kept_row_costs_the_garbage_collector_nothing():
+    """Rows of atoms and flat tuples are untracked by the collector, so holding them slows no collection."""
+    store = DetailStore()
+    stream = [(float(i), b"data: {}\n\n") for i in range(20)]
+    for i in range(1, 4):
+        store.add(row(i, chunks=stream if i == 2 else None))
+    for _ in range(3):
+        gc.collect()
+    assert [gc.is_tracked(r) for r in store._rows] == [False, False, False]
 
 
 def test_the_documented_bounds():
