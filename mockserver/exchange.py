@@ -10,10 +10,11 @@ is found only when asked, and at most once:
 - the body, read on first use through the one bounded reader (:func:`body.read_limited_body`).
 
 It notes what happened to the request for the journal: its status, the fault injected, the
-stream fault's wrapper; and, for the inspector (:mod:`mockserver.inspector`), the answer's head and
-its body messages with the time each was handed over (references to bytes already made, at most
-:data:`MAX_CHUNKS` of them). It holds no reference to the ASGI scope, so a request leaves no
-reference cycle behind (a cycle waits for the garbage collector, which costs every request).
+stream fault's wrapper; and, while the inspector (:mod:`mockserver.inspector`) is watching, the
+answer's body messages with the time each was handed over (references to bytes already made, at
+most :data:`MAX_CHUNKS` of them; the edge sets :attr:`chunks` to a list to ask for them). It holds
+no reference to the ASGI scope, so a request leaves no reference cycle behind (a cycle waits for
+the garbage collector, which costs every request).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class Exchange:
         self.fault: str | None = None  # what was injected, for the journal
         self.stream: Any = None  # the stream fault's send wrapper, when one was chosen
         self.response_headers: list[tuple[bytes, bytes]] | None = None  # the answer's head, as sent
-        self.chunks: list[tuple[float, bytes]] = []  # the answer's body messages: (perf_counter, bytes)
+        self.chunks: list[tuple[float, bytes]] | None = None  # the answer's body messages, when asked for
         self._downstream = send
         self._on_done: Callable[[Exchange], None] | None = on_done
         self._query: Mapping[str, list[str]] | None = None
@@ -130,8 +131,9 @@ class Exchange:
             self.status = message["status"]
             self.response_headers = message.get("headers")
         else:
-            if len(self.chunks) < MAX_CHUNKS:
-                self.chunks.append((time.perf_counter(), message.get("body", b"")))
+            chunks = self.chunks
+            if chunks is not None and len(chunks) < MAX_CHUNKS:
+                chunks.append((time.perf_counter(), message.get("body", b"")))
             if not message.get("more_body", False):
                 self.done()  # before the last bytes leave, so a client that got its answer finds it journaled
         await self._downstream(message)

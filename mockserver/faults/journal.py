@@ -33,6 +33,7 @@ class Journal:
     def __init__(self, size: int = DEFAULT_SIZE):
         self._entries: deque[tuple[Any, ...]] = deque(maxlen=size)
         self.listeners: list[Listener] = []  # see :class:`Listener`
+        self.capturing = False  # a listener wants each exchange's answer noted (the inspector, while a page is open)
 
     def record(self, *values: Any) -> None:
         """One request, its values in the order of :data:`FIELDS`."""

@@ -1,10 +1,12 @@
 """The inspector: a journal listener that keeps each exchange in the detail store and pushes it to the page.
 
+Exchanges are captured only while a page is subscribed (the journal's ``capturing`` flag, read
+by the edge): when nobody watches, a request costs the inspector nothing but a call that returns.
 The listener runs in the request's own task when its journal entry is recorded. It puts the
 exchange's captured parts in a row of the store (:func:`~mockserver.inspector.store.capture`:
-references, sliced only past the excerpt) and, only while a page is subscribed, encodes the
-summary row as one SSE event for each subscriber. A subscriber that falls :data:`MAX_PENDING` events behind is sent the whole list
-again instead (``event: snapshot``).
+references, sliced only past the excerpt) and encodes its summary row as one SSE event for each
+subscriber. A subscriber that falls :data:`MAX_PENDING` events behind is sent the whole list again
+instead (``event: snapshot``).
 """
 
 from __future__ import annotations
@@ -51,11 +53,14 @@ class Inspector:
         self.masker = Masker(secrets)
         self.subscribers: set[Subscriber] = set()
         self._ids = itertools.count(1)
+        self.journal = journal
         journal.listeners.append(self)
 
     # -- the journal listener ------------------------------------------------------------------
 
     def recorded(self, entry: tuple[Any, ...], exchange: Any) -> None:
+        if exchange.chunks is None:  # nobody was watching when it arrived
+            return
         row = capture(next(self._ids), entry, exchange.headers, exchange.header_bytes, exchange.request_body,
                       exchange.query_string, exchange.response_headers, exchange.start, exchange.chunks)
         self.store.add(row)
@@ -82,10 +87,20 @@ class Inspector:
         record = self.store.get(ident)
         return None if record is None else detail(record, self.masker)
 
-    async def feed(self, keepalive: float = KEEPALIVE_SECONDS) -> AsyncIterator[bytes]:
-        """The SSE body: the list so far, then each new entry as it is recorded."""
+    def subscribe(self) -> Subscriber:
+        """A new subscriber; from now on each exchange is captured (until the last one leaves)."""
         subscriber = Subscriber()
         self.subscribers.add(subscriber)
+        self.journal.capturing = True
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self.subscribers.discard(subscriber)
+        self.journal.capturing = bool(self.subscribers)
+
+    async def feed(self, keepalive: float = KEEPALIVE_SECONDS) -> AsyncIterator[bytes]:
+        """The SSE body: the list so far, then each new entry as it is recorded."""
+        subscriber = self.subscribe()
         try:
             yield self.snapshot()
             while True:
@@ -103,4 +118,4 @@ class Inspector:
                 if events:
                     yield b"".join(events)
         finally:
-            self.subscribers.discard(subscriber)
+            self.unsubscribe(subscriber)

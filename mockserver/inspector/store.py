@@ -14,8 +14,8 @@ from collections.abc import Iterator, Mapping
 from itertools import chain
 from typing import Any
 
-DEFAULT_ENTRIES = 1_000  # records kept (as many as the journal's entries, faults/journal.py DEFAULT_SIZE)
-DEFAULT_BYTES = 8 * 1024 * 1024  # bytes of captured headers and bodies kept, all records together
+DEFAULT_ENTRIES = 10_000  # records kept (as many rows as the page keeps)
+DEFAULT_BYTES = 32 * 1024 * 1024  # bytes of captured headers and bodies kept, all records together
 BODY_EXCERPT = 16 * 1024  # bytes of a request body, and of a response body (all its chunks together), kept
 TAIL_CHUNKS = 3  # the last chunks of a stream are kept whole beyond the excerpt (they carry the usage)
 OVERHEAD = 512  # bytes counted per record for the objects around the captured bytes

@@ -34,6 +34,12 @@ def inspector_of(client) -> Inspector:
     return client.app.state.faults.journal.listeners[0]
 
 
+def watched(client):
+    """The client, with a page subscribed to its mock's inspector (exchanges are captured only then)."""
+    inspector_of(client).subscribe()
+    return client
+
+
 def test_the_store_drops_the_oldest_past_its_entries():
     store = DetailStore(entries=3, max_bytes=10**9)
     for i in range(1, 6):
@@ -75,7 +81,7 @@ def test_a_kept_row_costs_the_garbage_collector_nothing():
 
 
 def test_the_documented_bounds():
-    assert (DEFAULT_ENTRIES, DEFAULT_BYTES) == (1_000, 8 * 1024 * 1024)
+    assert (DEFAULT_ENTRIES, DEFAULT_BYTES) == (10_000, 32 * 1024 * 1024)
 
 
 def test_masking_headers_and_text():
@@ -100,7 +106,7 @@ def test_the_curl_line_names_the_key_variable_and_quotes_the_body():
 
 
 def test_an_exchange_in_full_with_secrets_masked(make_client):
-    client = make_client()
+    client = watched(make_client())
     created = client.post("/api-keys", json={"name": "team"}).json()
     secret = created["key"]
     client.post("/chat/completions", json=CHAT, headers={"Authorization": f"Bearer {secret}"})
@@ -120,7 +126,7 @@ def test_an_exchange_in_full_with_secrets_masked(make_client):
 
 
 def test_the_routes_need_the_admin_key_except_the_page(make_client):
-    client = make_client()
+    client = watched(make_client())
     client.get("/models")
     anonymous = make_client(headers=None)
     for path in ("/__mock/inspector/exchanges/1", "/__mock/inspector/example-scenario", "/__mock/inspector/feed"):
@@ -138,17 +144,33 @@ def test_the_routes_need_the_admin_key_except_the_page(make_client):
 
 
 def test_the_admin_endpoints_stay_out_of_the_inspector(make_client):
-    client = make_client()
+    client = watched(make_client())
     client.get(ROOT + "/__mock/journal")
     client.get(ROOT + "/__mock/inspector/example-scenario")
     assert len(inspector_of(client).store) == 0
 
 
 def test_reset_empties_the_store(make_client):
-    client = make_client()
+    client = watched(make_client())
     client.get("/models")
+    assert len(inspector_of(client).store) == 1
     client.post(ROOT + "/__mock/reset")
     assert len(inspector_of(client).store) == 0
+
+
+def test_nothing_is_captured_while_nobody_watches(make_client):
+    client = make_client()
+    journal = client.app.state.faults.journal
+    client.post("/chat/completions", json=CHAT)
+    assert len(inspector_of(client).store) == 0 and journal.capturing is False
+    subscriber = inspector_of(client).subscribe()
+    assert journal.capturing is True
+    client.post("/chat/completions", json=CHAT)
+    assert [r.entry[0] for r in inspector_of(client).store] == [2]
+    inspector_of(client).unsubscribe(subscriber)
+    client.post("/chat/completions", json=CHAT)
+    assert len(inspector_of(client).store) == 1 and journal.capturing is False
+    assert len(journal.last()) == 3  # the journal itself records every request, watched or not
 
 
 class FakeExchange:
@@ -210,7 +232,7 @@ def test_a_subscriber_far_behind_gets_a_fresh_snapshot(monkeypatch):
 
 @pytest.mark.parametrize("fault", ["truncate", "error"])
 def test_a_broken_stream_is_captured_with_its_fault(make_client, fault):
-    client = make_client()
+    client = watched(make_client())
     client.post("/chat/completions", json={**CHAT, "stream": True},
                 headers={"X-Mock-Stream-Fault": f"{fault}; after=2"})
     shown = inspector_of(client).detail(1)
