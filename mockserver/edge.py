@@ -37,6 +37,8 @@ class Edge:
             await self.own(scope, receive, send)
             return
         exchange = Exchange(scope, receive, send, self.keys, self.faults.next_sequence(), self.record)
+        if self.faults.journal.capturing:
+            exchange.chunks = []  # the inspector is watching: note the answer's body messages
         try:
             match = self.dispatcher.match(path)
             if match is None:

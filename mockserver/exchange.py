@@ -10,8 +10,11 @@ is found only when asked, and at most once:
 - the body, read on first use through the one bounded reader (:func:`body.read_limited_body`).
 
 It notes what happened to the request for the journal: its status, the fault injected, the
-stream fault's wrapper. It holds no reference to the ASGI scope, so a request leaves no
-reference cycle behind (a cycle waits for the garbage collector, which costs every request).
+stream fault's wrapper; and, while the inspector (:mod:`mockserver.inspector`) is watching, the
+answer's body messages with the time each was handed over (references to bytes already made, at
+most :data:`MAX_CHUNKS` of them; the edge sets :attr:`chunks` to a list to ask for them). It holds
+no reference to the ASGI scope, so a request leaves no reference cycle behind (a cycle waits for
+the garbage collector, which costs every request).
 """
 
 from __future__ import annotations
@@ -35,12 +38,13 @@ Send = Callable[[Message], Awaitable[None]]
 Receive = Callable[[], Awaitable[Message]]
 _NO_QUERY: Mapping[str, list[str]] = {}
 _UNREAD = object()
+MAX_CHUNKS = 4096  # body messages noted per answer for the inspector; later ones are sent, not noted
 
 
 class Exchange:
     __slots__ = ("method", "path", "query_string", "headers", "header_bytes", "receive", "keys", "sequence",
                  "start", "arrived", "operation", "path_params", "status", "fault", "stream", "model_asked",
-                 "model_served", "_downstream",
+                 "model_served", "response_headers", "chunks", "_downstream",
                  "_on_done", "_query", "_cookies", "_principal", "_refused", "_body", "_json")
 
     def __init__(self, scope: dict[str, Any], receive: Receive, send: Send, keys: Any, sequence: int,
@@ -63,6 +67,8 @@ class Exchange:
         self.stream: Any = None  # the stream fault's send wrapper, when one was chosen
         self.model_asked: str | None = None  # the model name the request asked for (a policy, an alias, ...)
         self.model_served: str | None = None  # the model that answered it
+        self.response_headers: list[tuple[bytes, bytes]] | None = None  # the answer's head, as sent
+        self.chunks: list[tuple[float, bytes]] | None = None  # the answer's body messages, when asked for
         self._downstream = send
         self._on_done: Callable[[Exchange], None] | None = on_done
         self._query: Mapping[str, list[str]] | None = None
@@ -121,11 +127,17 @@ class Exchange:
     # -- what happened, for the journal --------------------------------------------------------
 
     async def send(self, message: Message) -> None:
-        """The downstream ``send``, noting the status; the journal entry is made before the last bytes leave."""
+        """The downstream ``send``, noting the status, the head and the body messages; the journal entry
+        is made before the last bytes leave."""
         if message["type"] == "http.response.start":
             self.status = message["status"]
-        elif not message.get("more_body", False):
-            self.done()  # before the last bytes leave, so a client that got its answer finds it journaled
+            self.response_headers = message.get("headers")
+        else:
+            chunks = self.chunks
+            if chunks is not None and len(chunks) < MAX_CHUNKS:
+                chunks.append((time.perf_counter(), message.get("body", b"")))
+            if not message.get("more_body", False):
+                self.done()  # before the last bytes leave, so a client that got its answer finds it journaled
         await self._downstream(message)
 
     def done(self) -> None:
@@ -133,6 +145,11 @@ class Exchange:
         on_done, self._on_done = self._on_done, None
         if on_done is not None:
             on_done(self)
+
+    @property
+    def request_body(self) -> bytes:
+        """The body as read so far (empty when no step read it)."""
+        return self._body or b""
 
     @property
     def latency_ms(self) -> float:

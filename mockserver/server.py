@@ -62,6 +62,8 @@ def serve(config: MockConfig, host: str, port: int, *, announce: Callable[[str],
         f"({len(config.spec.operations)} operations)")
     say(f"  base URL:  {base_url(config, host, port)}")
     say(f"  admin key: {config.shown_api_key or config.api_key}")
+    origin = base_url(config, host, port).removesuffix(config.spec.base_path)
+    say(f"  inspector: {origin}/__mock/  (asks for the admin key; docs/inspector.md)")
     if config.scenario is not None:
         say(f"  faults:    {', '.join(config.scenario.as_dict())} (GET /__mock/scenario)")
     say("  Ctrl-C to stop")

@@ -1,4 +1,4 @@
-"""The mock's admin endpoints under ``/__mock/`` (admin key only): reset, scenario, journal."""
+"""The mock's admin endpoints under ``/__mock/`` (admin key only): reset, scenario, journal; the inspector's page and feed."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from mockserver.auth import BEARER, authenticate
 from mockserver.errors import MockError
 from mockserver.faults.runtime import Faults
 from mockserver.faults.scenario import Scenario, ScenarioError, parse_scenario
+from mockserver.inspector import Inspector
+from mockserver.inspector.routes import inspector_routes
 from mockserver.request_headers import headers_of
 from mockserver.responses import JSONResponse
 
@@ -19,7 +21,8 @@ MAX_SCENARIO_BYTES = 256 * 1024
 
 
 def admin_routes(prefix: str, faults: Faults, state) -> list[BaseRoute]:
-    """``state`` is the app's MockState: its ``authenticate`` and ``reset``."""
+    """``state`` is the app's MockState: its ``authenticate``, ``reset`` and ``config.api_key`` (masked by the inspector)."""
+    inspector = Inspector(faults.journal, secrets=[state.config.api_key])
 
     def guarded(handler: Callable) -> Callable:
         async def endpoint(request: Request) -> Response:
@@ -67,6 +70,7 @@ def admin_routes(prefix: str, faults: Faults, state) -> list[BaseRoute]:
         Route(f"{prefix}/scenario", guarded(put_scenario), methods=["PUT", "POST"]),
         Route(f"{prefix}/scenario", guarded(clear_scenario), methods=["DELETE"]),
         Route(f"{prefix}/journal", guarded(journal), methods=["GET"]),
+        *inspector_routes(prefix, inspector, guarded),
     ]
 
 

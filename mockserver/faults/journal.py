@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, Protocol
 
 DEFAULT_SIZE = 1000
 FIELDS = (
@@ -21,11 +21,21 @@ FIELDS = (
 )
 
 
+class Listener(Protocol):
+    """Told of each entry as it is recorded (the inspector's live feed); must not raise or block."""
+
+    def recorded(self, entry: tuple[Any, ...], exchange: Any) -> None: ...
+
+    def cleared(self) -> None: ...
+
+
 class Journal:
     """A bounded deque of plain tuples (cheap to add), turned into dicts only when read."""
 
     def __init__(self, size: int = DEFAULT_SIZE):
         self._entries: deque[tuple[Any, ...]] = deque(maxlen=size)
+        self.listeners: list[Listener] = []  # see :class:`Listener`
+        self.capturing = False  # a listener wants each exchange's answer noted (the inspector, while a page is open)
 
     def record(self, *values: Any) -> None:
         """One request, its values in the order of :data:`FIELDS`."""
@@ -41,10 +51,14 @@ class Journal:
         operation, fault, stream = exchange.operation, exchange.fault, exchange.stream
         if stream is not None and stream.fired:
             fault = f"stream:{stream.fault.fault}@{stream.count}"
-        self._entries.append((exchange.sequence, exchange.arrived, exchange.method, exchange.path,
-                              operation.operation_id if operation is not None else None, exchange.status,
-                              exchange.latency_ms, fault, exchange.key_id, exchange.model_asked,
-                              exchange.model_served))
+        entry = (exchange.sequence, exchange.arrived, exchange.method, exchange.path,
+                 operation.operation_id if operation is not None else None, exchange.status,
+                 exchange.latency_ms, fault, exchange.key_id, exchange.model_asked, exchange.model_served)
+        self._entries.append(entry)
+        for listener in self.listeners:
+            listener.recorded(entry, exchange)
 
     def clear(self) -> None:
         self._entries.clear()
+        for listener in self.listeners:
+            listener.cleared()

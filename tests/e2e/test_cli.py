@@ -47,9 +47,10 @@ def test_serve_prints_url_and_key_answers_and_stops_on_ctrl_c():
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        lines = [proc.stdout.readline() for _ in range(3)]
+        lines = [proc.stdout.readline() for _ in range(4)]
         url = lines[1].split("base URL:")[1].strip()
         assert lines[2].split("admin key:")[1].strip() == "k-test"
+        assert lines[3].split()[:2] == ["inspector:", url.removesuffix("/v1") + "/__mock/"]
         assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
         for _ in range(50):
             try:
