@@ -32,10 +32,6 @@ class MediaType:
     examples: dict[str, Any]
     validator: CompiledSchema | None
 
-    @property
-    def has_example(self) -> bool:
-        return bool(self.examples) or self.example is not _MISSING
-
 
 @dataclass(frozen=True, slots=True)
 class Response:
@@ -129,8 +125,7 @@ class _Missing:
         return "MISSING"
 
 
-_MISSING: Any = _Missing()
-MISSING = _MISSING
+MISSING: Any = _Missing()  # a media type without an example
 
 
 def resolve_pointer(document: Any, pointer: str) -> Any:
