@@ -6,6 +6,10 @@ limit check cost a dictionary lookup, not a scan. Recording takes one lock, so
 the ledger is exact when called from several threads as well as from the
 event loop. The latest entries are kept for inspection (analytics headers
 included); the totals cover every call since start or the last reset.
+
+Bounds: the latest :data:`KEEP_ENTRIES` entries; per-key totals for the keys
+that exist (a deleted key's totals go with it, :meth:`Ledger.forget_key`; the
+organization's stay), times the models and months they called in.
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ class Ledger(Protocol):
     def org_usage(self) -> UsageSummary: ...
     def spend_in_month(self, key_id: str, month: str) -> Units: ...
     def entries(self, key_id: str | None = None) -> list[UsageEntry]: ...  # oldest first
+    def forget_key(self, key_id: str) -> None: ...  # a deleted key's own totals; the organization's stay
     def clear(self) -> None: ...
 
 
@@ -124,6 +129,12 @@ class MemoryLedger:
     def entries(self, key_id: str | None = None) -> list[UsageEntry]:
         with self._lock:
             return [e for e in self._entries if key_id is None or e.key_id == key_id]
+
+    def forget_key(self, key_id: str) -> None:
+        with self._lock:
+            self._by_key.pop(key_id, None)
+            for month in [month for month in self._monthly if month[0] == key_id]:
+                del self._monthly[month]
 
     def clear(self) -> None:
         with self._lock:

@@ -12,8 +12,8 @@ from openapi_core.validation.response.exceptions import InvalidData
 
 from mockserver.auth import DEFAULT_API_KEY
 from mockserver.spec import load_spec
-from tests.oracle import assert_valid_response
 from tests.mock.test_every_operation import valid_request
+from tests.oracle import assert_valid_response
 
 SPEC = load_spec()
 MANAGEMENT = [op for op in SPEC.operations if op.path.startswith(("/api-keys", "/organization"))]
