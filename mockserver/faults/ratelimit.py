@@ -43,8 +43,11 @@ class RateLimiter:
         self._windows: dict[str, _Window] = {}
         self._sweep_at = SWEEP_FLOOR
 
-    def __len__(self) -> int:
-        """How many keys have a window now (ended ones included until the next sweep)."""
+    def windows(self) -> int:
+        """How many keys have a window now (ended ones included until the next sweep).
+
+        A method, not ``__len__``: a limiter with no window yet must still be truthy.
+        """
         return len(self._windows)
 
     def check(self, key: str, tokens: int) -> Verdict:

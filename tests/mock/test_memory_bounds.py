@@ -138,11 +138,11 @@ def test_rate_windows_of_keys_gone_quiet_are_dropped():
     for i in range(5_000):  # 5,000 keys, ten new ones a second: about 600 within any minute
         now[0] = i / 10
         assert limiter.check(f"key-{i}", 0).allowed
-        assert len(limiter) <= max(SWEEP_FLOOR, 2 * 600 + 2)
+        assert limiter.windows() <= max(SWEEP_FLOOR, 2 * 600 + 2)
     now[0] += WINDOW_S  # all quiet for a minute: every window has ended, and goes at the next sweep
     for i in range(300):  # the table reaches its sweep mark (twice the ~600 live at the last sweep) on the way
         limiter.check(f"late-{i}", 0)
-    assert len(limiter) <= 300  # only the late keys' windows are left
+    assert limiter.windows() <= 300  # only the late keys' windows are left
 
 
 def test_a_sweep_keeps_the_windows_still_open():
