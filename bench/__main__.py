@@ -1,5 +1,6 @@
 """``python -m bench [--quick]``: run every measurement once and print the table.
 
+``python -m bench memory [--quick]`` runs only the memory rows (RSS per kind of request);
 ``python -m bench profile`` profiles the mock under load instead (see bench/profile.py);
 ``python -m bench record`` measures the recording proxy against a direct connection (bench/record.py).
 ``python -m bench startup`` measures only start-up time and memory after start-up (three specs).
@@ -13,7 +14,7 @@ import sys
 import time
 
 from bench import load, servers
-from bench.measure import FULL, QUICK, Bench, labels
+from bench.measure import FULL, QUICK, Bench, Settings, labels
 from bench.table import render
 from bench.targets import judge
 
@@ -22,19 +23,23 @@ def log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def run(quick: bool) -> str:
+def run(quick: bool, only_memory: bool = False) -> str:
     settings = QUICK if quick else FULL
     wrk = load.ensure_wrk(log)
     bench = Bench(settings, wrk, log)
     started = time.monotonic()
     prism_reason = "not run in --quick" if quick else servers.ensure_prism(log)
-    references = {"mock": servers.mock_cli(), "bare": servers.bare()}
-    if prism_reason is None:
-        references["prism"] = servers.prism()
-    else:
+    makers = {"mock": servers.mock_cli, "bare": servers.bare, "prism": servers.prism}
+    if prism_reason is not None:
+        del makers["prism"]
         bench.fill("prism", prism_reason)
-    for name, target in references.items():
-        bench.memory_session(name, target)
+    for name, make in makers.items():
+        bench.memory_session(name, make)
+    if only_memory:
+        for name in ("mock", "bare", "prism"):
+            bench.fill(name, "not run (bench memory)")
+        return render(bench.rows(), judge(bench.rows(), settings), _notes(settings, wrk, started))
+    references = {name: make() for name, make in makers.items()}
     bench.side_by_side(references)
     if prism_reason is None:
         bench.startups("prism", servers.prism(), servers.prism)
@@ -45,7 +50,13 @@ def run(quick: bool) -> str:
     bench.suite()
     bench.fill("prism", "not measured")
     bench.fill("bare", "no reference")
-    notes = [
+    rows = bench.rows()
+    return render(rows, judge(rows, settings), _notes(settings, wrk, started))
+
+
+def _notes(settings: Settings, wrk: str | None, started: float) -> list[str]:
+    first, second = settings.rss_counts
+    return [
         f"load generator: {load.generator_name(wrk)}, 1 thread, {settings.connections} connections, "
         f"median of {settings.rounds} rounds of {settings.seconds:g} s, servers alternating; held streams: bench.pyload",
         "servers: mock = `mockserver serve` (validation on); bare = Starlette + uvicorn, fixed bytes; "
@@ -53,9 +64,10 @@ def run(quick: bool) -> str:
         f"ratios are mock / reference (higher is better for req/s, lower for ms, s, MiB); "
         f"{platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"run took {time.monotonic() - started:.0f} s",
+        f"RSS rows: a fresh server per kind of request, {first:,} then {second:,} of them (bench.pyload, "
+        f"{settings.connections} connections); key pairs create a key and delete it (keys are state by design: "
+        "only pairs can stay flat)",
     ]
-    rows = bench.rows()
-    return render(rows, judge(rows, settings), notes)
 
 
 def startup_only() -> str:
@@ -79,7 +91,7 @@ def startup_only() -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("command", nargs="?", choices=["run", "profile", "record", "startup"], default="run")
+    parser.add_argument("command", nargs="?", choices=["run", "memory", "profile", "record", "startup"], default="run")
     parser.add_argument("--quick", action="store_true", help="seconds, not minutes: 1 s per figure, no Prism")
     args = parser.parse_args(argv)
     if args.command == "record":
@@ -95,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "startup":
         print(startup_only(), flush=True)
         return
-    print(run(args.quick), flush=True)
+    print(run(args.quick, only_memory=args.command == "memory"), flush=True)
 
 
 if __name__ == "__main__":

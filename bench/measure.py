@@ -60,6 +60,43 @@ def chat_body(**extra: object) -> str:
     return json.dumps({"model": "openai/gpt-4o-mini", "messages": MESSAGES, **extra}, separators=(",", ":"))
 
 
+def _json(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+WEATHER = {"type": "function", "function": {"name": "get_weather", "description": "Current weather in a city", "parameters": {
+    "type": "object", "required": ["city"],
+    "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}}}}}
+NOTE = {"type": "json_schema", "json_schema": {"name": "note", "strict": True, "schema": {
+    "type": "object", "required": ["title", "tags"], "additionalProperties": False,
+    "properties": {"title": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}}}}}}
+
+
+@dataclass(frozen=True)
+class MemoryKind:
+    """One kind of request the memory rows repeat: where it goes, and which servers can answer it."""
+
+    key: str
+    label: str
+    path: str
+    body: str
+    references: tuple[str, ...] = ("bare",)  # servers other than the mock that measure it
+    then: dict[str, str] | None = None  # a second request per iteration (bench.pyload's pairs)
+
+
+MEMORY_KINDS = (
+    MemoryKind("chat", "chat POSTs", "/chat/completions", chat_body(), ("bare", "prism")),
+    MemoryKind("stream", "chat streams", "/chat/completions",
+               chat_body(stream=True, stream_options={"include_usage": True})),
+    MemoryKind("tools", "chat tool calls", "/chat/completions", chat_body(tools=[WEATHER], tool_choice="required")),
+    MemoryKind("json_schema", "json_schema replies", "/chat/completions", chat_body(response_format=NOTE)),
+    MemoryKind("embeddings", "embeddings", "/embeddings",
+               _json({"model": "openai/text-embedding-3-small", "input": ["Say hello.", "Say goodbye."]}), ()),
+    MemoryKind("keys", "key create + delete pairs", "/api-keys", _json({"name": "bench"}), (),
+               {"method": "DELETE", "path": "/v1/api-keys/{id}"}),
+)
+
+
 def stream_body(max_tokens: int) -> str:
     """A ``stream: true`` body whose answer is ``max_tokens`` tokens long on the mock as on bare Starlette.
 
@@ -96,13 +133,17 @@ def labels(settings: Settings) -> dict[str, tuple[str, str]]:
         "rss_start_upstream": ("RSS after start-up, upstream spec", "MiB"),
         "rss_start_generated": (f"RSS after start-up, generated spec ({settings.spec_operations} operations)", "MiB"),
         "rss_start_openai": ("RSS after start-up, OpenAI's spec", "MiB"),
-        "rss_first": (f"RSS after {first} requests", "MiB"),
-        "rss_second": (f"RSS after {second} requests", "MiB"),
-        "rss_growth": (f"RSS growth {first} -> {second}", "%"),
+        **{row: spec for kind in MEMORY_KINDS for row, spec in _memory_rows(kind, first, second).items()},
         "suite_wall": ("conformance suite, default profile", "s"),
         **{f"settings_{http}_{loop}": (f"chat req/s, uvicorn {http} + {loop}", "req/s")
            for http, loop in SERVER_SETTINGS},
     }
+
+
+def _memory_rows(kind: MemoryKind, first: str, second: str) -> dict[str, tuple[str, str]]:
+    return {f"rss_{kind.key}_first": (f"RSS after {first} {kind.label}", "MiB"),
+            f"rss_{kind.key}_second": (f"RSS after {second} {kind.label}", "MiB"),
+            f"rss_{kind.key}_ratio": (f"RSS {second} / {first}, {kind.label}", "ratio")}
 
 
 def _load_rows(key: str, label: str, unit: str = "req/s", rate_key: str | None = None) -> dict[str, tuple[str, str]]:
@@ -133,14 +174,21 @@ class Bench:
 
     # -- throughput: every server up at once, measured in alternating rounds ---------------------------
 
-    def memory_session(self, name: str, target: servers.Target) -> None:
-        """RSS on a fresh server, after the first and the second count of chat POSTs."""
-        self.log(f"bench: {name}: memory ({' '.join(target.argv[:4])} ...)")
-        try:
-            with servers.running(target) as server:
-                self.put(name, self._rss(server))
-        except (servers.StartError, RuntimeError, OSError, subprocess.SubprocessError) as exc:
-            self.fill(name, f"failed: {exc}"[:120])
+    def memory_session(self, name: str, make: Callable[[], servers.Target]) -> None:
+        """For each kind of request: RSS on a fresh server after the first and the second count of it."""
+        for kind in MEMORY_KINDS:
+            rows = _memory_rows(kind, "", "")
+            if name != "mock" and name not in kind.references:
+                reason = "chat only (Prism is slow to 100k)" if name == "prism" else "no such endpoint"
+                self.put(name, {row: Cell.na(reason) for row in rows})
+                continue
+            target = make()
+            self.log(f"bench: {name}: memory, {kind.label} ({' '.join(target.argv[:4])} ...)")
+            try:
+                with servers.running(target) as server:
+                    self.put(name, self._rss(server, kind))
+            except (servers.StartError, RuntimeError, OSError, subprocess.SubprocessError) as exc:
+                self.put(name, {row: Cell.na(f"failed: {exc}"[:120]) for row in rows})
 
     def side_by_side(self, targets: dict[str, servers.Target]) -> None:
         """Start every target, then alternate them round by round so they share the same noise."""
@@ -234,16 +282,20 @@ class Bench:
                 "paced_worst": Cell(max(over)) if over else Cell.na("no stream held"),
                 "paced_median": Cell(statistics.median(over)) if over else Cell.na("no stream held")}
 
-    def _rss(self, server: servers.Server) -> dict[str, Cell]:
+    def _rss(self, server: servers.Server, kind: MemoryKind) -> dict[str, Cell]:
         first, second = self.settings.rss_counts
-        spec = {"method": "POST", "url": server.base + "/chat/completions", "headers": JSON, "body": chat_body(),
-                "seconds": 600, "connections": self.settings.connections}
-        done = load.pyload("load", {**spec, "max_requests": first}, 660)
+        spec = {"method": "POST", "url": server.base + kind.path, "headers": JSON, "body": kind.body,
+                "seconds": 900, "connections": self.settings.connections, "then": kind.then}
+        done = load.pyload("load", {**spec, "max_requests": first}, 960)
         rss_first = server.rss_kib() / 1024
-        load.pyload("load", {**spec, "max_requests": second - done["requests"]}, 660)
+        more = load.pyload("load", {**spec, "max_requests": second - done["requests"]}, 960)
         rss_second = server.rss_kib() / 1024
-        return {"rss_first": Cell(rss_first), "rss_second": Cell(rss_second),
-                "rss_growth": Cell(100 * (rss_second / rss_first - 1))}
+        errors = done["errors"] + more["errors"]
+        if errors:
+            reason = f"{errors} errors of {done['requests'] + more['requests']}"
+            return {key: Cell.na(reason) for key in _memory_rows(kind, "", "")}
+        return {f"rss_{kind.key}_first": Cell(rss_first), f"rss_{kind.key}_second": Cell(rss_second),
+                f"rss_{kind.key}_ratio": Cell(rss_second / rss_first)}
 
     # -- start-up -----------------------------------------------------------------------------------
 

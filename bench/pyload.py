@@ -6,6 +6,10 @@ as soon as the previous answer is read in full (``Content-Length`` or chunked).
 
 ``python -m bench.pyload load SPEC_JSON``    -> JSON: requests, seconds, latencies_ms (sample), errors
 ``python -m bench.pyload streams SPEC_JSON`` -> JSON: one record per stream (seconds, ttfb, events, error)
+
+A load SPEC with ``"then": {"method": "DELETE", "path": "/v1/api-keys/{id}"}`` sends, after each
+answer, that second request with the answer's JSON ``id`` in its path, and counts the pair as one
+request (create + delete: state that comes and goes).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ class Answer:
     status: int
     events: int
     ttfb: float
+    body: bytes = b""
 
 
 def build_request(method: str, url: str, headers: dict[str, str], body: str | None) -> tuple[str, int, bytes]:
@@ -41,7 +46,7 @@ def build_request(method: str, url: str, headers: dict[str, str], body: str | No
     return parts.hostname or "127.0.0.1", parts.port or 80, ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
 
 
-async def read_answer(reader: asyncio.StreamReader, sent: float) -> Answer:
+async def read_answer(reader: asyncio.StreamReader, sent: float, keep_body: bool = False) -> Answer:
     head = await reader.readuntil(b"\r\n\r\n")
     ttfb = time.perf_counter() - sent
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
@@ -62,11 +67,17 @@ async def read_answer(reader: asyncio.StreamReader, sent: float) -> Answer:
     else:
         data = await reader.readexactly(int(headers.get("content-length", 0)))
         events = data.count(b"data:")
+        if keep_body:
+            return Answer(status, events, ttfb, data)
     return Answer(status, events, ttfb)
 
 
 async def _load(spec: dict) -> dict:
     host, port, raw = build_request(spec["method"], spec["url"], spec["headers"], spec.get("body"))
+    then = spec.get("then")
+    if then is not None:
+        origin = spec["url"].split("/", 3)
+        follow = "/".join(origin[:3]) + then["path"]
     stop_at = time.perf_counter() + spec["seconds"]
     limit = spec.get("max_requests") or 10**12
     latencies: list[float] = []
@@ -78,7 +89,11 @@ async def _load(spec: dict) -> dict:
             while time.perf_counter() < stop_at and counts["requests"] < limit:
                 sent = time.perf_counter()
                 writer.write(raw)
-                answer = await read_answer(reader, sent)
+                answer = await read_answer(reader, sent, keep_body=then is not None)
+                if then is not None and answer.status < 400:
+                    key_id = json.loads(answer.body)["id"]
+                    writer.write(build_request(then["method"], follow.replace("{id}", key_id), spec["headers"], None)[2])
+                    answer = await read_answer(reader, sent)
                 counts["requests"] += 1
                 if answer.status >= 400:
                     counts["errors"] += 1

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from bench.cells import Cell, Row
-from bench.measure import Settings, labels
+from bench.measure import MEMORY_KINDS, Settings, labels
+
+RSS_TOLERANCE = 1.05  # RSS after the second count of requests within 5% of RSS after the first
 
 
 def judge(rows: list[Row], settings: Settings) -> list[tuple[str, str, str]]:
@@ -28,8 +30,11 @@ def judge(rows: list[Row], settings: Settings) -> list[tuple[str, str, str]]:
         check(f"start-up ahead of Prism, {name} spec", cell, f"{cell.value or 0:.2f}x", (cell.value or 9) < 1)
     cell = by_key["startup_openai"].cell("mock")
     check("start-up < 5 s, OpenAI's spec", cell, f"{cell.value or 0:.2f} s", (cell.value or 0) < 5)
-    cell = by_key["rss_growth"].cell("mock")
-    check("RSS growth < 10%", cell, f"{cell.value or 0:+.1f}%", (cell.value or 0) < 10)
+    first, second = (f"{n:,}" for n in settings.rss_counts)
+    for kind in MEMORY_KINDS:
+        cell = by_key[f"rss_{kind.key}_ratio"].cell("mock")
+        check(f"RSS after {second} {kind.label} within 5% of after {first}", cell, f"{cell.value or 0:.3f}",
+              (cell.value or 0) <= RSS_TOLERANCE)
     held, worst = by_key["paced_ok"].cell("mock"), by_key["paced_worst"].cell("mock")
     cell = held if not held.ok else worst
     check(f"{settings.paced_streams} paced streams, no error, none > 20% over pacing", cell,

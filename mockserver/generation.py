@@ -49,12 +49,14 @@ def pick_example(media: MediaType, rng: random.Random, resolve: Resolve, name: s
 
 
 def generate(schema: Any, resolve: Resolve, rng: random.Random, *, name: str = "", depth: int = 0) -> Any:
+    """A value for a long-lived ``schema`` (one of the loaded spec's): its plan is cached, see :func:`plan`."""
     return plan(schema, resolve, name, depth)(rng)
 
 
 Plan = Callable[[random.Random], Any]
-_PLANS: dict[tuple[int, int, str, int], tuple[Any, Any, Plan]] = {}
-_MAX_PLANS = 100_000
+Memo = dict[tuple[int, int, str, int], tuple[Any, Any, Plan]]
+SPEC_PLANS = 100_000  # bound of the identity cache; the bundled spec fills 172 entries
+_PLANS: Memo = {}
 
 
 def plan(schema: Any, resolve: Resolve, name: str = "", depth: int = 0) -> Plan:
@@ -63,22 +65,41 @@ def plan(schema: Any, resolve: Resolve, name: str = "", depth: int = 0) -> Plan:
     Calling the plan with a seeded ``rng`` draws exactly what :func:`generate` always drew, so the
     values are unchanged; only ``$ref`` resolution, ``allOf`` merging and type checks stop being
     repeated on every request.
+
+    The cache is keyed by the *identity* of ``schema`` and of ``resolve``'s owner, and holds both:
+    only for schemas that live as long as the process (the loaded spec's). A schema made per
+    request (a caller's tool parameters, a ``json_schema`` response format) goes to
+    :func:`fresh_plan` instead; identity keys of objects that die with their request would only
+    pile up. Past :data:`SPEC_PLANS` entries the cache starts again.
     """
+    return _planned(schema, resolve, name, depth, _PLANS)
+
+
+def fresh_plan(schema: Any, resolve: Resolve) -> Plan:
+    """:func:`plan` without the identity cache: nothing about ``schema`` is remembered once the plan is dropped."""
+    return _planned(schema, resolve, "", 0, None)
+
+
+def _planned(schema: Any, resolve: Resolve, name: str, depth: int, memo: Memo | None) -> Plan:
+    if memo is None:
+        return _compile(schema, resolve, name, depth, None)
     owner = getattr(resolve, "__self__", resolve)
     key = (id(schema), id(owner), name, depth)
-    hit = _PLANS.get(key)
+    hit = memo.get(key)
     if hit is not None and hit[0] is schema and hit[1] is owner:
         return hit[2]
-    if len(_PLANS) >= _MAX_PLANS:
-        _PLANS.clear()
-    compiled = _compile(schema, resolve, name, depth)
-    _PLANS[key] = (schema, owner, compiled)  # holding the schema keeps its id from being reused
+    if len(memo) >= SPEC_PLANS:
+        memo.clear()
+    compiled = _compile(schema, resolve, name, depth, memo)
+    memo[key] = (schema, owner, compiled)  # holding the schema keeps its id from being reused
     return compiled
 
 
-def _sub(schema: Any, resolve: Resolve, name: str, depth: int) -> Plan:
+def _sub(schema: Any, resolve: Resolve, name: str, depth: int, memo: Memo | None) -> Plan:
     """A child's plan: compiled now above ``MAX_DEPTH``, on first use below it (recursive schemas)."""
-    return plan(schema, resolve, name, depth) if depth < MAX_DEPTH else _Lazy(schema, resolve, name, depth)
+    if depth < MAX_DEPTH:
+        return _planned(schema, resolve, name, depth, memo)
+    return _Lazy(schema, resolve, name, depth, memo)
 
 
 class _Lazy:
@@ -86,13 +107,13 @@ class _Lazy:
 
     __slots__ = ("_args", "_plan")
 
-    def __init__(self, schema: Any, resolve: Resolve, name: str, depth: int):
-        self._args = (schema, resolve, name, depth)
+    def __init__(self, schema: Any, resolve: Resolve, name: str, depth: int, memo: Memo | None):
+        self._args = (schema, resolve, name, depth, memo)
         self._plan: Plan | None = None
 
     def __call__(self, rng: random.Random) -> Any:
         if self._plan is None:
-            self._plan = plan(*self._args)
+            self._plan = _planned(*self._args)
         return self._plan(rng)
 
 
@@ -104,7 +125,7 @@ def _word(label: str) -> Plan:
     return lambda rng: f"{label}-{rng.choice(_WORDS)}"
 
 
-def _compile(schema: Any, resolve: Resolve, name: str, depth: int) -> Plan:
+def _compile(schema: Any, resolve: Resolve, name: str, depth: int, memo: Memo | None) -> Plan:
     schema = resolve(schema)
     if schema is True or schema is None or schema == {}:
         return _word(name or "value")
@@ -113,7 +134,7 @@ def _compile(schema: Any, resolve: Resolve, name: str, depth: int) -> Plan:
     if "const" in schema:
         return _constant(schema["const"])
     if "allOf" in schema:
-        return _compile(_merge_all_of(schema, resolve), resolve, name, depth)
+        return _compile(_merge_all_of(schema, resolve), resolve, name, depth, memo)
     for key in ("oneOf", "anyOf"):
         if schema.get(key):
             options = [resolve(s) for s in schema[key]]
@@ -121,7 +142,7 @@ def _compile(schema: Any, resolve: Resolve, name: str, depth: int) -> Plan:
             base = {k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}
             if base.get("type") or base.get("properties"):
                 chosen = _merge_all_of({"allOf": [base, chosen]}, resolve)
-            return _compile(chosen, resolve, name, depth)
+            return _compile(chosen, resolve, name, depth, memo)
     kind = _type_of(schema)
     if "example" in schema and _fits(schema["example"], kind):
         return _constant(schema["example"])
@@ -134,9 +155,9 @@ def _compile(schema: Any, resolve: Resolve, name: str, depth: int) -> Plan:
     if "default" in schema and _fits(schema["default"], kind):
         return _constant(schema["default"])
     if kind == "object" or (kind is None and "properties" in schema):
-        return _object(schema, resolve, depth)
+        return _object(schema, resolve, depth, memo)
     if kind == "array":
-        return _array(schema, resolve, name, depth)
+        return _array(schema, resolve, name, depth, memo)
     if kind == "string":
         return _string(schema, name)
     if kind == "integer":
@@ -193,7 +214,7 @@ def _merge_all_of(schema: dict[str, Any], resolve: Resolve) -> dict[str, Any]:
     return merged
 
 
-def _object(schema: dict[str, Any], resolve: Resolve, depth: int) -> Plan:
+def _object(schema: dict[str, Any], resolve: Resolve, depth: int, memo: Memo | None) -> Plan:
     properties = schema.get("properties") or {}
     required = set(schema.get("required") or [])
     fields = []
@@ -203,7 +224,7 @@ def _object(schema: dict[str, Any], resolve: Resolve, depth: int) -> Plan:
         resolved = resolve(sub)
         if isinstance(resolved, dict) and resolved.get("writeOnly"):
             continue
-        fields.append((key, _sub(sub, resolve, key, depth + 1)))
+        fields.append((key, _sub(sub, resolve, key, depth + 1, memo)))
     missing = list(required - {key for key, _ in fields})
 
     def make(rng: random.Random) -> dict[str, Any]:
@@ -215,10 +236,10 @@ def _object(schema: dict[str, Any], resolve: Resolve, depth: int) -> Plan:
     return make
 
 
-def _array(schema: dict[str, Any], resolve: Resolve, name: str, depth: int) -> Plan:
+def _array(schema: dict[str, Any], resolve: Resolve, name: str, depth: int, memo: Memo | None) -> Plan:
     low = int(schema.get("minItems", 0))
     high = int(schema.get("maxItems", max(low, 2)))
-    item = _sub(schema.get("items", {}), resolve, name.rstrip("s") or "item", depth + 1)
+    item = _sub(schema.get("items", {}), resolve, name.rstrip("s") or "item", depth + 1, memo)
     unique = bool(schema.get("uniqueItems"))
 
     def make(rng: random.Random) -> list[Any]:

@@ -144,9 +144,10 @@ class MockState:
         return record
 
     def delete_key(self, key_id: str) -> None:
-        """Forget the key; its recorded usage stays in the organization's totals."""
+        """Forget the key and its own totals; its recorded usage stays in the organization's totals."""
         if not self.keys.delete(key_id):
             raise _unknown_key(key_id)
+        self.ledger.forget_key(key_id)
 
     def set_limit(self, key_id: str, limit: money.Units | None) -> ApiKeyRecord:
         record = self.keys.set_limit(key_id, limit)

@@ -6,6 +6,10 @@ limit check cost a dictionary lookup, not a scan. Recording takes one lock, so
 the ledger is exact when called from several threads as well as from the
 event loop. The latest entries are kept for inspection (analytics headers
 included); the totals cover every call since start or the last reset.
+
+Bounds: the latest :data:`KEEP_ENTRIES` entries; per-key totals for the keys
+that exist (a deleted key's totals go with it, :meth:`Ledger.forget_key`; the
+organization's stay), times the models and months they called in.
 """
 
 from __future__ import annotations
@@ -86,6 +90,7 @@ class Ledger(Protocol):
     def spend_in_month(self, key_id: str, month: str) -> Units: ...
     def entries(self, key_id: str | None = None) -> list[UsageEntry]: ...  # oldest first
     def report(self, query: ReportQuery) -> Report: ...
+    def forget_key(self, key_id: str) -> None: ...  # a deleted key's own totals; the organization's stay
     def clear(self) -> None: ...
 
 
@@ -151,6 +156,12 @@ class MemoryLedger:
         with self._lock:
             buckets = list(self._buckets.items())
         return build_report(buckets, query)
+
+    def forget_key(self, key_id: str) -> None:
+        with self._lock:
+            self._by_key.pop(key_id, None)
+            for month in [month for month in self._monthly if month[0] == key_id]:
+                del self._monthly[month]
 
     def clear(self) -> None:
         with self._lock:

@@ -3,6 +3,11 @@
 Each key gets a fixed one-minute window that opens with its first request;
 a request that would go over either limit is refused (and not counted) until
 the window ends. The answer carries OpenAI's headers either way.
+
+A window that has ended is the same as none, so ended windows are dropped
+whenever the table has doubled since the last sweep: the table holds at most
+about twice the keys that called within the last minute (and at least
+:data:`SWEEP_FLOOR` before any sweep), however many keys come and go.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 WINDOW_S = 60.0
+SWEEP_FLOOR = 64  # windows kept before the first sweep looks for ended ones
 
 
 @dataclass(slots=True)
@@ -35,12 +41,22 @@ class RateLimiter:
         self.tpm = tpm
         self.clock = clock
         self._windows: dict[str, _Window] = {}
+        self._sweep_at = SWEEP_FLOOR
+
+    def windows(self) -> int:
+        """How many keys have a window now (ended ones included until the next sweep).
+
+        A method, not ``__len__``: a limiter with no window yet must still be truthy.
+        """
+        return len(self._windows)
 
     def check(self, key: str, tokens: int) -> Verdict:
         """Count one request of ``tokens`` estimated tokens for ``key``, or refuse it."""
         now = self.clock()
         window = self._windows.get(key)
         if window is None or now - window.start >= WINDOW_S:
+            if window is None and len(self._windows) >= self._sweep_at:
+                self._sweep(now)
             window = self._windows[key] = _Window(now)
         reset = max(0.0, window.start + WINDOW_S - now)
         exceeded = None
@@ -61,6 +77,11 @@ class RateLimiter:
         retry = max(1, math.ceil(reset))
         headers["Retry-After"] = str(retry)
         return Verdict(False, headers, retry, exceeded)
+
+    def _sweep(self, now: float) -> None:
+        """Drop the ended windows; the next sweep comes when the live ones have doubled (amortized O(1))."""
+        self._windows = {key: w for key, w in self._windows.items() if now - w.start < WINDOW_S}
+        self._sweep_at = max(SWEEP_FLOOR, 2 * len(self._windows))
 
 
 def _headers(kind: str, limit: int, remaining: int, reset_s: float) -> dict[str, str]:

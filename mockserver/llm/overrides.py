@@ -31,10 +31,6 @@ class Overrides(NamedTuple):
     ttft_ms: float = 0.0
     tokens_per_s: float = 0.0  # 0: no pacing between tokens
 
-    @property
-    def paced(self) -> bool:
-        return self.ttft_ms > 0 or self.tokens_per_s > 0
-
 
 def read_overrides(headers: Mapping[str, str], defaults: Overrides) -> Overrides:
     """``defaults`` (from the command line) with any ``X-Mock-*`` header applied; 400 on a bad value."""

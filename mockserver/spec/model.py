@@ -35,10 +35,6 @@ class MediaType:
     encoding: dict[str, Any] = field(default_factory=dict)  # multipart/form: property -> Encoding Object
     item_schema: bool = False  # OAS 3.2 ``itemSchema``: the schema describes each item of a sequence (stream)
 
-    @property
-    def has_example(self) -> bool:
-        return bool(self.examples) or self.example is not _MISSING
-
 
 @dataclass(frozen=True, slots=True)
 class Response:
@@ -134,8 +130,7 @@ class _Missing:
         return "MISSING"
 
 
-_MISSING: Any = _Missing()
-MISSING = _MISSING
+MISSING: Any = _Missing()  # a media type without an example
 
 
 def resolve_pointer(document: Any, pointer: str) -> Any:

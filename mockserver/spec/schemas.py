@@ -8,7 +8,6 @@ class serves both versions.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -21,21 +20,6 @@ _ONE = ("items", "additionalProperties", "not", "contains", "propertyNames", "if
 _MANY = ("allOf", "anyOf", "oneOf", "prefixItems")
 _MAP = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
 _OPENAPI_ONLY = ("nullable", "discriminator", "xml", "externalDocs", "example", "deprecated")
-
-
-def iter_subschemas(schema: Any) -> Iterator[Any]:
-    """Yield the direct child schemas of ``schema``."""
-    if not isinstance(schema, dict):
-        return
-    for key in _ONE:
-        if isinstance(schema.get(key), dict):
-            yield schema[key]
-    for key in _MANY:
-        if isinstance(schema.get(key), list):
-            yield from schema[key]
-    for key in _MAP:
-        if isinstance(schema.get(key), dict):
-            yield from schema[key].values()
 
 
 def upgrade_30_schema(schema: Any) -> Any:

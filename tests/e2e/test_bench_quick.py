@@ -11,10 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+
 from bench import load, measure, servers
 from bench.cells import Cell, Row
 from bench.load import parse_wrk
-from bench.measure import QUICK, labels
+from bench.measure import MEMORY_KINDS, QUICK, labels
 from bench.table import HEADER
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,10 +40,16 @@ def test_quick_bench_prints_every_row_with_figures_or_reasons():
         for ratio in (to_bare, to_prism):
             assert RATIO.match(ratio), f"{label}: {ratio!r}"
     # what the mock serves today is measured, not excused
-    for key in ("models_rps", "chat_rps", "startup_upstream", "startup_generated", "rss_second"):
+    for key in ("models_rps", "chat_rps", "startup_upstream", "startup_generated", "rss_chat_second"):
         label = labels(QUICK)[key][0]
         assert not table[label][2].startswith("n/a"), table[label]
         assert not table[label][3].startswith("n/a"), table[label]
+    for kind in MEMORY_KINDS:  # every kind of request gets its memory figures, and a verdict on them
+        for row in ("first", "second", "ratio"):
+            label = labels(QUICK)[f"rss_{kind.key}_{row}"][0]
+            assert not table[label][2].startswith("n/a"), table[label]
+        verdict = next(line for line in lines if line.startswith(f"| RSS after 5,000 {kind.label} within 5%"))
+        assert verdict.rstrip(" |").endswith(("PASS", "FAIL")), verdict
     assert "| target | measured | verdict |" in done.stdout
     assert "not run in --quick" in table[labels(QUICK)["models_rps"][0]][6]
 
@@ -88,3 +96,14 @@ def test_python_load_generator_drives_a_server_in_another_process():
     assert result.generator == "pyload" and result.requests > 0 and result.errors == 0
     assert result.p50_ms <= result.p99_ms
     assert [(s["error"], s["events"]) for s in streams["streams"]] == [(None, 6)] * 3  # 5 chunks + [DONE]
+
+
+def test_key_pairs_create_and_delete_so_the_mock_ends_with_no_keys():
+    keys = next(kind for kind in MEMORY_KINDS if kind.then is not None)
+    with servers.running(servers.mock_cli()) as server:
+        result = load.pyload("load", {"method": "POST", "url": server.base + keys.path, "headers": measure.JSON,
+                                      "body": keys.body, "then": keys.then, "seconds": 60, "connections": 4,
+                                      "max_requests": 40}, 120)
+        listed = httpx.get(server.base + "/api-keys", headers=servers.AUTH).json()
+    assert result["errors"] == 0 and 40 <= result["requests"] < 44
+    assert listed == {"data": []}

@@ -23,6 +23,12 @@ REQUESTS = {
     "list models": ("GET", "/v1/models", None),
     "chat": ("POST", "/v1/chat/completions", CHAT),
     "chat stream": ("POST", "/v1/chat/completions", {**CHAT, "stream": True, "stream_options": {"include_usage": True}}),
+    "chat tool call": ("POST", "/v1/chat/completions", {**CHAT, "tool_choice": "required", "tools": [
+        {"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {
+            "city": {"type": "string"}}, "required": ["city"]}}}]}),
+    "chat json_schema": ("POST", "/v1/chat/completions", {**CHAT, "response_format": {
+        "type": "json_schema", "json_schema": {"name": "n", "schema": {"type": "object", "properties": {
+            "tags": {"type": "array", "items": {"type": "string"}}}, "required": ["tags"]}}}}),
     "embeddings": ("POST", "/v1/embeddings", {"model": "openai/text-embedding-3-small", "input": ["a", "b"]}),
     "create key": ("POST", "/v1/api-keys", {"name": "cycles"}),
     "org usage": ("GET", "/v1/organization/usage", None),
