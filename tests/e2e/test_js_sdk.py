@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
 from mockserver.auth import DEFAULT_API_KEY
@@ -48,8 +49,10 @@ def test_the_javascript_sdk_reads_every_answer(node_sdk, serve):
 def test_the_javascript_sdks_stream_responses_and_messages(node_sdk, serve):
     mock = serve()
     script = node_sdk.parent / "responses_messages_check.mjs"
-    run = subprocess.run(["node", str(script), mock.url, mock.origin, DEFAULT_API_KEY], capture_output=True, text=True,
-                         timeout=120)
+    stream_key = httpx.post(f"{mock.url}/api-keys", json={"name": "stream"},  # the stream's prompt: a first sight
+                            headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"}).json()["key"]
+    run = subprocess.run(["node", str(script), mock.url, mock.origin, DEFAULT_API_KEY, stream_key], capture_output=True,
+                         text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     seen = json.loads(run.stdout)
     assert seen["response"]["text"] == "You said: Hello from JavaScript"

@@ -46,12 +46,19 @@ def claude(mock) -> anthropic.Anthropic:
 # -- the Responses API through openai ------------------------------------------------------------------
 
 
-def test_create_and_stream_give_the_same_text_and_usage(client):
+def fresh_client(mock) -> openai.OpenAI:
+    """A client on a new key: the mock caches prompt prefixes per key, so its first call is a first sight."""
+    secret = mock.openai().post("/api-keys", body={"name": "fresh"}, cast_to=dict)["key"]
+    return openai.OpenAI(base_url=mock.url, api_key=secret, max_retries=0, timeout=10)
+
+
+def test_create_and_stream_give_the_same_text_and_usage(client, mock):
     request = {"model": MODEL, "instructions": "Be brief.", "input": "Hello from the Responses API"}
     created = client.responses.create(**request)
     assert created.output_text == "You said: Hello from the Responses API" and created.status == "completed"
     deltas = []
-    with client.responses.stream(**request) as stream:
+    streaming = fresh_client(mock)
+    with streaming.responses.stream(**request) as stream:
         for event in stream:
             if event.type == "response.output_text.delta":
                 deltas.append(event.delta)
@@ -60,7 +67,7 @@ def test_create_and_stream_give_the_same_text_and_usage(client):
     assert final.usage.model_dump() == created.usage.model_dump()
     assert final.usage.cost == created.usage.cost > 0  # Requesty's cost, read by the SDK as an extra field
     assert final.usage.total_tokens == final.usage.input_tokens + final.usage.output_tokens
-    assert client.responses.retrieve(final.id).output_text == final.output_text  # stored
+    assert streaming.responses.retrieve(final.id).output_text == final.output_text  # stored
 
 
 def test_a_streamed_function_tool_round_trip(client):

@@ -1,11 +1,13 @@
 // Drives the official OpenAI JS SDK (Responses API) and Anthropic JS SDK (Messages API) against the mock,
 // streaming and not, and prints what each assembled as one JSON line.
-// Usage: node responses_messages_check.mjs BASE_URL ORIGIN API_KEY
+// Usage: node responses_messages_check.mjs BASE_URL ORIGIN API_KEY [STREAM_KEY]
+// STREAM_KEY (another key) makes the stream a first sight of its prompt: the mock caches prefixes per key.
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 
-const [baseURL, origin, apiKey] = process.argv.slice(2);
+const [baseURL, origin, apiKey, streamKey] = process.argv.slice(2);
 const openai = new OpenAI({ baseURL, apiKey, maxRetries: 0 });
+const streaming = new OpenAI({ baseURL, apiKey: streamKey ?? apiKey, maxRetries: 0 });
 const claude = new Anthropic({ baseURL: origin, apiKey, maxRetries: 0 }); // the SDK adds /v1/messages
 const out = {};
 const weather = {
@@ -16,7 +18,7 @@ const weather = {
 const request = { model: "openai/gpt-4o-mini", instructions: "Be brief.", input: "Hello from JavaScript" };
 const created = await openai.responses.create(request);
 out.response = { text: created.output_text, usage: created.usage };
-const events = await openai.responses.create({ ...request, stream: true });
+const events = await streaming.responses.create({ ...request, stream: true });
 const deltas = [];
 const types = [];
 const sequence = [];
