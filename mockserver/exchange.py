@@ -40,7 +40,7 @@ _UNREAD = object()
 class Exchange:
     __slots__ = ("method", "path", "query_string", "headers", "header_bytes", "receive", "keys", "sequence",
                  "start", "arrived", "operation", "path_params", "status", "fault", "stream", "model_asked",
-                 "model_served", "_downstream",
+                 "model_served", "violations", "guardrail", "_downstream",
                  "_on_done", "_query", "_cookies", "_principal", "_refused", "_body", "_json")
 
     def __init__(self, scope: dict[str, Any], receive: Receive, send: Send, keys: Any, sequence: int,
@@ -63,6 +63,8 @@ class Exchange:
         self.stream: Any = None  # the stream fault's send wrapper, when one was chosen
         self.model_asked: str | None = None  # the model name the request asked for (a policy, an alias, ...)
         self.model_served: str | None = None  # the model that answered it
+        self.violations: list[dict[str, Any]] | None = None  # guardrail findings: kind and position, never values
+        self.guardrail: str | None = None  # the guardrail action taken on them: report | mask | block
         self._downstream = send
         self._on_done: Callable[[Exchange], None] | None = on_done
         self._query: Mapping[str, list[str]] | None = None

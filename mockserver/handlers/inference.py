@@ -14,6 +14,7 @@ from starlette.responses import Response, StreamingResponse
 
 from mockserver.accounts.ledger import UsageMeta
 from mockserver.call import Call
+from mockserver.governance.gate import admit_model, visible
 from mockserver.llm.chat import Completion, complete, completion_body
 from mockserver.llm.embeddings import embed
 from mockserver.llm.overrides import read_overrides
@@ -27,7 +28,7 @@ STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 async def list_models(call: Call) -> Response:
-    return JSONResponse(call.config.catalog.listing())
+    return JSONResponse(visible(call, call.config.catalog.listing()))
 
 
 async def create_chat_completion(call: Call) -> Response:
@@ -41,7 +42,7 @@ async def create_chat_completion(call: Call) -> Response:
     completion = complete(request, call.config.catalog, overrides, call.config.seed, model=candidate.model,
                           served=candidate.name if candidate.region else None, cache=cache)
     call.state.prompt_cache.remember(key_id, digest)
-    usage_meta = UsageMeta(call.body.get("model") or None, meta.tags, meta.user_id, meta.trace_id)
+    usage_meta = UsageMeta(call.body.get("model") or None, meta.tags, meta.user_id, meta.trace_id, _violations(call))
     ident, created = f"chatcmpl-{os.urandom(16).hex()}", int(time.time())
     if call.body.get("stream"):
         include_usage = bool((call.body.get("stream_options") or {}).get("include_usage"))
@@ -61,9 +62,15 @@ def _record(call: Call, completion: Completion, meta: UsageMeta) -> None:
                             meta=meta)
 
 
+def _violations(call: Call) -> tuple[tuple[str, str, int, int], ...]:
+    found = call.exchange.violations if call.exchange is not None else None
+    return tuple((v["kind"], v["path"], v["start"], v["end"]) for v in found) if found else ()
+
+
 async def create_embedding(call: Call) -> Response:
     call.state.before_inference(call.principal)
+    admit_model(call, call.config.catalog.require(call.body["model"], "embedding").id)
     model, body = embed(call.body, call.config.catalog)
     call.state.record_usage(call.principal, operation_id=call.operation.operation_id, model=model.id,
-                            usage=body["usage"], headers=call.headers)
+                            usage=body["usage"], headers=call.headers, meta=UsageMeta(violations=_violations(call)))
     return JSONResponse(body)
