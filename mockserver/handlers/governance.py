@@ -26,8 +26,8 @@ def create_access_list(call: Call) -> dict[str, Any]:
     for index, entry in enumerate(models):
         problem = model_problem(entry, call.config.catalog)
         if problem:
-            raise MockError(400, f"models[{index}]: {problem}. GET /v1/models lists the catalog.",
-                            code="invalid_value", param=f"models[{index}]")
+            raise MockError(404, f"models[{index}]: {problem}. GET /v1/models lists the catalog.",
+                            code="model_not_found", param=f"models[{index}]")
     return access_list_json(call.state.governance.create_list(body["name"], models, body.get("description", "")))
 
 

@@ -35,6 +35,10 @@ def valid_request(spec, operation, seed=1, known=None):
     if kind is not None:
         models = default_catalog().of_type(kind)
         body["model"] = models[seed % len(models)].id
+    if operation.operation_id == "createAccessList":  # an access list names catalog models
+        body["models"] = [default_catalog().models[seed % len(default_catalog().models)].id]
+    if operation.operation_id == "setApiKeyAccessList" and body.get("access_list") is not None:
+        body["access_list"] = known.get("name", body["access_list"])  # one that exists
     return path, body
 
 
@@ -43,7 +47,9 @@ def test_operation_answers_a_valid_documented_response(make_client, spec, operat
     """A valid request succeeds: operations on a key get the id of a key that exists."""
     client = make_client()
     key_id = client.post("/api-keys", json={"name": "every-operation"}).json()["id"]
-    path, body = valid_request(spec, spec.operation(operation.operation_id), known={"key_id": key_id})
+    client.post("/access-lists", json={"name": "every-operation", "models": ["openai/gpt-4o-mini"]})
+    path, body = valid_request(spec, spec.operation(operation.operation_id),
+                               known={"key_id": key_id, "name": "every-operation"})
     response = client.request(operation.method, path, json=body)
     assert 200 <= response.status_code < 300, response.text
     assert str(response.status_code) in operation.responses

@@ -97,7 +97,7 @@ def test_access_lists_are_managed_by_the_admin_only(gov):
     created = gov.post("/access-lists", json={"name": "g", "models": ["google/*"]})
     assert created.status_code == 200 and created.json()["source"] == "api"
     assert gov.post("/access-lists", json={"name": "g", "models": ["google/*"]}).status_code == 409
-    assert gov.post("/access-lists", json={"name": "h", "models": ["nope/*"]}).status_code == 400
+    assert gov.post("/access-lists", json={"name": "h", "models": ["nope/*"]}).status_code == 404
     names = [a["name"] for a in gov.get("/access-lists").json()["data"]]
     assert names == ["cheap", "g"]
     key = new_key(gov)
