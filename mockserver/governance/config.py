@@ -149,5 +149,5 @@ def _alerts(spec: Mapping[str, Any], source: str) -> AlertsConfig:
 
 def threshold(item: Mapping[str, Any]) -> Threshold:
     if item.get("usd") is not None:
-        return Threshold(usd=money.from_usd(item["usd"]))
+        return Threshold(usd=max(1, money.from_usd(item["usd"])))  # a positive amount stays positive
     return Threshold(percent=float(item["percent"]))
