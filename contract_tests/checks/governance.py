@@ -217,7 +217,8 @@ def guardrail_report_and_mask(ctx: CheckContext) -> None:
 
 CHECKS = [
     Check("governance.access_list_enforced", access_list_enforced, "PUT /api-keys/{key_id}/access-list", MUST,
-          writes=True, basis="overlay", source="spec/overlay.yml: setApiKeyAccessList, AccessList, Governance; Requesty changelog: Access Lists",
+          writes=True, basis="overlay",
+          source="spec/overlay.yml: setApiKeyAccessList, AccessList, Governance; Requesty changelog: Access Lists",
           reason="A key with an access list gets 403 naming the list for any other model, on every inference "
                  "operation the spec has, and /models lists only the list's models."),
     Check("governance.alert_delivered_once", alert_delivered_once, "PUT /api-keys/{key_id}/alerts", MUST,

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockserver.governance.alerts import SIGNATURE_HEADER, verify
-from mockserver.governance.config import parse_governance
+from mockserver.governance.config import parse_governance, threshold
 from mockserver.governance.detectors import find, luhn_valid
 from mockserver.llm.catalog import default_catalog
 from mockserver.router.config import RoutingError, parse_routing
@@ -270,3 +270,39 @@ def test_config_errors_are_one_line_naming_the_place(data, message):
     with pytest.raises(RoutingError) as raised:
         parse_governance(data, "test", CATALOG)
     assert str(raised.value).startswith(message) and "\n" not in str(raised.value)
+
+
+def test_the_example_file_loads_and_bad_files_stop_the_cli_with_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from mockserver.cli import main
+    from mockserver.governance.config import load_governance
+
+    example = load_governance("examples/governance.yml", CATALOG)
+    assert example.access_lists["cheap"].allows("google/gemini-2.5-pro")
+    assert example.guardrails.policies == {"safe-chat": "mask"} and example.alerts.secret
+    bad = tmp_path / "bad.yml"
+    bad.write_text("access_lists: {a: {models: [nope/model]}}\n")
+    result = CliRunner().invoke(main, ["serve", "--port", "0", "--config", str(bad)])
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0 and "unknown model 'nope/model'" in result.output
+
+
+def test_settings_are_kept_with_state(tmp_path, spec):
+    from mockserver.config import MockConfig
+    from mockserver.governance.store import KeyAlerts
+    from mockserver.state import MockState
+
+    config = MockConfig(spec=spec, state_path=str(tmp_path / "state.db"), governance=GOVERNANCE)
+    first = MockState(config)
+    record, _ = first.create_key(name="kept")
+    first.governance.create_list("mine", ("openai/gpt-4o",))
+    first.governance.attach_list(record.id, "mine")
+    first.governance.set_guardrail(record.id, "mask")
+    first.governance.set_alerts(record.id, KeyAlerts((threshold({"usd": 2}),), "http://127.0.0.1:9/x", "s3cr3t-value"))
+    again = MockState(config)
+    assert again.governance.list_for(again.keys.get(record.id)).models == ("openai/gpt-4o",)
+    assert again.governance.guardrail_for(again.keys.get(record.id), None) == "mask"
+    assert again.governance.alerts_for(record.id).thresholds[0].usd == 2 * 10**10
+    again.reset()
+    assert again.governance.list_for(again.keys.get(record.id)) is None and "mine" not in again.governance.lists
