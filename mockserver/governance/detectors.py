@@ -23,8 +23,11 @@ class Detector:
     pattern: re.Pattern[str]
     mask: str
     check: str | None = None
+    hints: tuple[str, ...] = ()  # run only on a text holding one of them
 
     def spans(self, text: str) -> list[tuple[int, int]]:
+        if self.hints and not any(hint in text for hint in self.hints):
+            return []
         return [m.span() for m in self.pattern.finditer(text) if self.check != "luhn" or luhn_valid(m.group())]
 
 
@@ -53,7 +56,8 @@ def luhn_valid(text: str) -> bool:
 @cache
 def detectors() -> dict[str, Detector]:
     data = yaml.safe_load(DATA.read_text(encoding="utf-8"))["detectors"]
-    return {kind: Detector(kind, re.compile(spec["pattern"]), spec["mask"], spec.get("check"))
+    return {kind: Detector(kind, re.compile(spec["pattern"]), spec["mask"], spec.get("check"),
+                           tuple(spec.get("hints", ())))
             for kind, spec in data.items()}
 
 
