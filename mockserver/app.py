@@ -26,6 +26,7 @@ from mockserver.edge import RESERVED_PREFIX, Edge
 from mockserver.errors import error_response
 from mockserver.faults import Faults
 from mockserver.faults.admin import admin_routes
+from mockserver.governance.views import governance_routes
 from mockserver.guard import Guard
 from mockserver.handlers import Handlers
 from mockserver.handlers.table import BUILTIN
@@ -55,6 +56,7 @@ class MockApp:
         own: list[BaseRoute] = [
             Route(f"{RESERVED_PREFIX}/openapi.json", _spec_endpoint(config), methods=["GET"]),
             *admin_routes(RESERVED_PREFIX, faults, state),
+            *governance_routes(RESERVED_PREFIX, state),  # GET /__mock/alerts
             *own_routes,  # more of the mock's own endpoints under /__mock/ (e.g. the replay's coverage)
         ]
         self.own = ExceptionMiddleware(Router(own, redirect_slashes=False), handlers={HTTPException: _http_error})

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from mockserver.accounts.sqlite_store import StateFileError
 from mockserver.auth import DEFAULT_API_KEY
 from mockserver.faults.scenario import Scenario, ScenarioError, from_options
+from mockserver.governance.config import EMPTY as EMPTY_GOVERNANCE
+from mockserver.governance.config import GovernanceConfig, load_governance
 from mockserver.llm.catalog import Catalog, CatalogError, default_catalog, load_catalog
 from mockserver.llm.overrides import Overrides
 from mockserver.router.config import EMPTY as EMPTY_ROUTING
@@ -56,6 +58,7 @@ class MockConfig:
     state_path: str | None = None  # SQLite file for keys and usage; None keeps them in memory
     scenario: Scenario | None = None  # server-wide faults in force at start (and after a reset)
     routing: RoutingConfig = EMPTY_ROUTING  # policies and aliases (--config FILE, docs/routing.md)
+    governance: GovernanceConfig = EMPTY_GOVERNANCE  # access lists, alerts, guardrails (--config FILE, docs/governance.md)
 
 
 ConfigError = (SpecError, CatalogError, ScenarioError, StateFileError, RoutingError)
@@ -97,6 +100,7 @@ def build_config(
         body_timeout=body_timeout,
         catalog=catalog,
         routing=load_routing(routing_path, catalog) if routing_path else EMPTY_ROUTING,
+        governance=load_governance(routing_path, catalog) if routing_path else EMPTY_GOVERNANCE,
         reply_style=reply_style,
         ttft_ms=ttft_ms,
         tokens_per_s=tokens_per_s,

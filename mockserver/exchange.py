@@ -44,7 +44,7 @@ MAX_CHUNKS = 4096  # body messages noted per answer for the inspector; later one
 class Exchange:
     __slots__ = ("method", "path", "query_string", "headers", "header_bytes", "receive", "keys", "sequence",
                  "start", "arrived", "operation", "path_params", "status", "fault", "stream", "model_asked",
-                 "model_served", "response_headers", "chunks", "_downstream",
+                 "model_served", "response_headers", "chunks", "violations", "guardrail", "_downstream",
                  "_on_done", "_query", "_cookies", "_principal", "_refused", "_body", "_json")
 
     def __init__(self, scope: dict[str, Any], receive: Receive, send: Send, keys: Any, sequence: int,
@@ -69,6 +69,8 @@ class Exchange:
         self.model_served: str | None = None  # the model that answered it
         self.response_headers: list[tuple[bytes, bytes]] | None = None  # the answer's head, as sent
         self.chunks: list[tuple[float, bytes]] | None = None  # the answer's body messages, when asked for
+        self.violations: list[dict[str, Any]] | None = None  # guardrail findings: kind and position, never values
+        self.guardrail: str | None = None  # the guardrail action taken on them: report | mask | block
         self._downstream = send
         self._on_done: Callable[[Exchange], None] | None = on_done
         self._query: Mapping[str, list[str]] | None = None

@@ -22,6 +22,7 @@ from mockserver.accounts.sqlite_store import open_stores
 from mockserver.auth import AdminKey, Principal
 from mockserver.config import MockConfig
 from mockserver.errors import MockError
+from mockserver.governance.store import Governance
 from mockserver.llm.caching import PromptCache
 from mockserver.stored_responses import ResponseStore
 
@@ -40,6 +41,8 @@ class MockState:
         self.clock = clock
         self.prompt_cache = PromptCache()  # per key: the prompt prefixes the providers would have cached
         self.responses = ResponseStore()  # the Responses API's stored answers
+        # access lists, alert thresholds and their outbox, guardrail actions (docs/governance.md)
+        self.governance = Governance(config.governance, getattr(self.keys, "database", None))
 
     # -- who is calling --------------------------------------------------------------------------
 
@@ -68,6 +71,7 @@ class MockState:
         self.ledger.clear()
         self.prompt_cache.clear()
         self.responses.clear()
+        self.governance.reset()
 
     # -- the accounting seam ---------------------------------------------------------------------
 
@@ -112,18 +116,18 @@ class MockState:
         prompt = _count(usage, "prompt_tokens")
         completion = _count(usage, "completion_tokens")
         total = _count(usage, "total_tokens", default=prompt + completion)
+        at = self.clock()
+        cost = money.from_usd(usage.get("cost") or 0) if cost_units is None else cost_units
+        key_id = principal.key_id if principal is not None else ANONYMOUS_KEY_ID
         self.ledger.record(UsageEntry(  # positional, in field order: the cheapest way to make a named tuple
-            self.clock(),
-            principal.key_id if principal is not None else ANONYMOUS_KEY_ID,
-            operation_id,
-            model,
-            prompt,
-            completion,
-            total,
-            money.from_usd(usage.get("cost") or 0) if cost_units is None else cost_units,
-            read_analytics(headers),
-            meta,
+            at, key_id, operation_id, model, prompt, completion, total, cost, read_analytics(headers), meta,
         ))
+        if cost and principal is not None and not principal.is_admin:
+            record = self.keys.get(key_id)
+            if record is not None:  # spend alerts: the thresholds this cost crossed, each queued once
+                month = month_of(at)
+                after = self.ledger.spend_in_month(key_id, month)
+                self.governance.spent(record, month, after - cost, after, at)
 
     # -- management ------------------------------------------------------------------------------
 

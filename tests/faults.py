@@ -413,3 +413,30 @@ class FaultMiddleware:
         await self.app(sent, receive, capture)
         return Answer(start["status"], b"".join(chunks),
                       {k.decode().lower(): v.decode() for k, v in start.get("headers", [])})
+
+
+# -- governance (contract_tests/checks/governance.py): each check's faulty gateway ----------------------------------
+
+
+def _unsigned_alerts(call: Call) -> Call:
+    """Alert settings arrive without their webhook secret: deliveries go out unsigned."""
+    if call.method == "PUT" and call.path.endswith("/alerts") and isinstance(call.body, dict):
+        return replace(call, body={k: v for k, v in call.body.items() if k != "webhook_secret"})
+    return call
+
+
+def _mask_as_report(call: Call) -> Call:
+    """Mask is taken for Report: the values reach the model, and its echo."""
+    if call.method == "PUT" and call.path.endswith("/guardrails") and isinstance(call.body, dict) \
+            and call.body.get("action") == "mask":
+        return replace(call, body={"action": "report"})
+    return call
+
+
+FAULTS.update({
+    # embeddings served as if the admin key had called: the key's access list is not enforced there
+    "governance.access_list_enforced": on_request(lambda c: _with_admin(c) if c.method == "POST"
+                                                  and c.path == "/embeddings" else c),
+    "governance.alert_delivered_once": on_request(_unsigned_alerts),
+    "governance.guardrail_report_mask": on_request(_mask_as_report),
+})

@@ -394,3 +394,156 @@ def mock_transport(handler: Handler) -> httpx.MockTransport:
         return httpx.Response(answer.status, headers=answer.headers, content=answer.body)
 
     return httpx.MockTransport(handle)
+
+
+# -- governance: access lists, spend alerts, guardrails (docs/governance.md) --------------------------------------------
+
+_EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+_CARD = r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])"
+_SECRET = r"sk-[A-Za-z0-9_-]{20,}"
+
+
+def _luhn(text: str) -> bool:
+    digits = [int(c) for c in text if c.isdigit()][::-1]
+    return sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(digits)) % 10 == 0
+
+
+PlainReferenceGateway = ReferenceGateway  # without the governance controls
+
+
+class GovernedGateway:
+    """The reference gateway with the governance controls in front of it: a handler wrapping a
+    :class:`PlainReferenceGateway`, written independently of the mock's code."""
+
+    def __getattr__(self, name: str) -> Any:  # keys, ledger, counter: the wrapped gateway's
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def __init__(self, inner: PlainReferenceGateway | None = None) -> None:
+        import re
+
+        self.inner = inner or PlainReferenceGateway()
+        self.lists: dict[str, list[str]] = {}
+        self.key_lists: dict[str, str] = {}
+        self.alerts: dict[str, dict] = {}
+        self.guardrails: dict[str, str] = {}
+        self.fired: set[tuple[str, float]] = set()
+        self.journal: list[dict] = []
+        self.patterns = [(kind, re.compile(p)) for kind, p in (("email", _EMAIL), ("card_number", _CARD),
+                                                                ("secret", _SECRET))]
+
+    def __call__(self, call: Call) -> Answer:
+        if call.path == "/__mock/journal":
+            return Answer.json({"object": "list", "data": self.journal[::-1]})
+        key = self.inner._authenticate(call)
+        if isinstance(key, Answer):
+            return self.inner(call)
+        parts = call.path.strip("/").split("/")
+        if parts[0] == "access-lists" or (parts[0] == "api-keys" and parts[2:] in (["access-list"], ["alerts"],
+                                                                                   ["guardrails"])):
+            if not key.get("admin"):
+                return error(403, "management needs the admin key", "permission_denied", "permission_error")
+            return self._manage(call, parts)
+        name = self.key_lists.get(key["id"])
+        allowed = self.lists.get(name) if name else None
+        if call.path == "/models" and allowed is not None:
+            answer = self.inner(call)
+            body = answer.parsed()
+            return Answer.json({**body, "data": [m for m in body["data"] if m["id"] in allowed]})
+        if call.method == "POST" and call.path in ("/chat/completions", "/embeddings", "/responses", "/messages"):
+            return self._infer(call, key, name, allowed)
+        return self.inner(call)
+
+    def _manage(self, call: Call, parts: list[str]) -> Answer:
+        body = call.body if isinstance(call.body, dict) else {}
+        if parts == ["access-lists"] and call.method == "POST":
+            if body.get("name") in self.lists:
+                return error(409, "exists", "access_list_exists")
+            self.lists[body["name"]] = list(body["models"])
+            return Answer.json({"name": body["name"], "models": body["models"]})
+        if parts[0] == "access-lists" and len(parts) == 2 and call.method == "DELETE":
+            if self.lists.pop(parts[1], None) is None:
+                return error(404, "no such list", "access_list_not_found")
+            return Answer.json({"name": parts[1], "deleted": True})
+        if parts[0] == "access-lists":
+            return Answer.json({"data": [{"name": n, "models": m} for n, m in self.lists.items()]})
+        key_id, what = parts[1], parts[2]
+        if key_id not in self.inner.keys:
+            return error(404, f"no key {key_id}", "not_found")
+        if what == "access-list":
+            name = body.get("access_list")
+            if name is not None and name not in self.lists:
+                return error(404, "no such list", "access_list_not_found")
+            self.key_lists.pop(key_id, None) if name is None else self.key_lists.__setitem__(key_id, name)
+            return Answer.json({"key_id": key_id, "access_list": name})
+        if what == "guardrails":
+            self.guardrails[key_id] = body.get("action") or "disabled"
+            return Answer.json({"key_id": key_id, "action": self.guardrails[key_id]})
+        if call.method == "PUT":
+            self.alerts[key_id] = body
+        settings = self.alerts.get(key_id, {})
+        return Answer.json({"key_id": key_id, "thresholds": settings.get("thresholds", []),
+                            "webhook_url": settings.get("webhook_url")})
+
+    def _infer(self, call: Call, key: dict, name: str | None, allowed: list[str] | None) -> Answer:
+        body = call.body if isinstance(call.body, dict) else {}
+        if allowed is not None and body.get("model") not in allowed:
+            return error(403, f"the model is not on the key's access list '{name}'", "model_not_allowed",
+                         "permission_error")
+        action = self.guardrails.get(key["id"], "disabled")
+        texts = [m.get("content") for m in body.get("messages", []) if isinstance(m, dict)]
+        found = []
+        for index, text in enumerate(texts):
+            if isinstance(text, str) and action != "disabled":
+                for kind, pattern in self.patterns:
+                    found += [{"kind": kind, "path": f"$.messages[{index}].content", "start": m.start(), "end": m.end()}
+                              for m in pattern.finditer(text) if kind != "card_number" or _luhn(m.group())]
+        if found:
+            self.journal.append({"path": call.path, "guardrail": action, "violations": found})
+        recorded = len(self.inner.ledger)
+        answer = self.inner(call)
+        if action in ("report", "mask") and answer.status == 200 and call.path == "/chat/completions" and texts \
+                and "json" in answer.headers.get("content-type", ""):
+            last = texts[-1] if isinstance(texts[-1], str) else ""
+            if action == "mask":
+                for kind, pattern in self.patterns:
+                    last = pattern.sub(lambda m, k=kind: f"[{k.upper()}]" if k != "card_number" or _luhn(m.group())
+                                       else m.group(), last)
+            reply = answer.parsed()
+            reply["choices"][0]["message"]["content"] = last  # the reference echoes what its model saw
+            answer = Answer.json(reply)
+        if len(self.inner.ledger) > recorded:
+            self._alert(key, self.inner.ledger[-1].cost)
+        return answer
+
+    def _alert(self, key: dict, cost: float) -> None:
+        import hmac as _hmac
+        import threading
+
+        settings = self.alerts.get(key["id"])
+        if not settings or not settings.get("webhook_url"):
+            return
+        spend = self.inner._spent(key["id"])
+        for threshold in settings.get("thresholds", []):
+            amount = threshold.get("usd") or (threshold.get("percent", 0) / 100 * (key.get("limit") or 0))
+            if not amount or not (spend - cost < amount <= spend) or (key["id"], amount) in self.fired:
+                continue
+            self.fired.add((key["id"], amount))
+            event = json.dumps({"key_id": key["id"], "threshold": threshold, "spend_usd": spend,
+                                "limit_usd": key.get("limit"), "created_at": int(time.time())}).encode()
+            headers = {"content-type": "application/json"}
+            if settings.get("webhook_secret"):
+                t = str(int(time.time()))
+                digest = _hmac.new(settings["webhook_secret"].encode(), t.encode() + b"." + event,
+                                   hashlib.sha256).hexdigest()
+                headers["x-mock-signature"] = f"t={t},v1={digest}"
+            threading.Thread(target=httpx.post, args=(settings["webhook_url"],),
+                             kwargs={"content": event, "headers": headers}, daemon=True).start()
+
+
+class ReferenceGateway(GovernedGateway):  # noqa: F811  (the reference gateway is the governed one)
+    """The reference gateway every check passes on: the plain one with the governance controls."""
+
+    def __init__(self) -> None:
+        super().__init__(PlainReferenceGateway())

@@ -105,6 +105,11 @@ def build_request(spec: LoadedSpec, operation: Operation, seed: int = 1, known: 
         value["previous_response_id"] = known.get("response_id")
     if isinstance(value, dict) and isinstance(value.get("tool_choice"), dict):  # names a generated tool: (rightly) a 400
         del value["tool_choice"]
+    if operation.operation_id == "createAccessList":  # an access list names catalog models
+        models = default_catalog().models
+        value["models"] = [models[seed % len(models)].id]
+    if operation.operation_id == "setApiKeyAccessList" and value.get("access_list") is not None:
+        value["access_list"] = known.get("name", value["access_list"])  # one that exists
     if "json" in name:
         kwargs["json"] = value
     elif name == "multipart/form-data":

@@ -19,6 +19,10 @@ from contract_tests.checks.check import Check
 
 MODULES = (embeddings, errors, keys, models, reports, streaming, usage, origins, routing, extensions, analytics)
 
+from contract_tests.checks import governance  # noqa: E402
+
+MODULES += (governance,)
+
 
 def all_checks() -> list[Check]:
     """Every semantic check, in the order a run goes through them: the modules' ``CHECKS`` lists, concatenated."""

@@ -37,6 +37,7 @@ class UsageMeta(NamedTuple):
     tags: tuple[str, ...] = ()
     user_id: str | None = None
     trace_id: str | None = None
+    violations: tuple[tuple[str, str, int, int], ...] = ()  # guardrail findings: kind, path, start, end
 
 
 NO_META = UsageMeta()

@@ -174,4 +174,5 @@ def _meta(text: str | None) -> UsageMeta:
     if text is None:
         return NO_META
     data = json.loads(text)
-    return UsageMeta(data.get("model_asked"), tuple(data.get("tags") or ()), data.get("user_id"), data.get("trace_id"))
+    return UsageMeta(data.get("model_asked"), tuple(data.get("tags") or ()), data.get("user_id"), data.get("trace_id"),
+                     tuple(tuple(v) for v in data.get("violations") or ()))

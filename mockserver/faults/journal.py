@@ -18,6 +18,8 @@ FIELDS = (
     "key",  # the key's id ("admin", a created key's id), "unknown" for a refused key, None when none was sent
     "model",  # the model name the request asked for (a routed inference call), else None
     "served",  # the model that answered it (a fallback's later model, a load-balanced pick), else None
+    "guardrail",  # the guardrail action taken on the prompt's violations (report, mask, block), else None
+    "violations",  # the guardrail's findings: [{kind, path, start, end}], never the values; else None
 )
 
 
@@ -53,7 +55,8 @@ class Journal:
             fault = f"stream:{stream.fault.fault}@{stream.count}"
         entry = (exchange.sequence, exchange.arrived, exchange.method, exchange.path,
                  operation.operation_id if operation is not None else None, exchange.status,
-                 exchange.latency_ms, fault, exchange.key_id, exchange.model_asked, exchange.model_served)
+                 exchange.latency_ms, fault, exchange.key_id, exchange.model_asked, exchange.model_served,
+                 exchange.guardrail, exchange.violations)
         self._entries.append(entry)
         for listener in self.listeners:
             listener.recorded(entry, exchange)

@@ -18,6 +18,7 @@ from starlette.responses import Response, StreamingResponse
 
 from mockserver.accounts.ledger import UsageMeta
 from mockserver.call import Call
+from mockserver.governance.gate import admit_model, visible
 from mockserver.llm.chat import Completion, complete, completion_body
 from mockserver.llm.embeddings import embed
 from mockserver.llm.overrides import Overrides, read_overrides
@@ -32,7 +33,7 @@ STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 async def list_models(call: Call) -> Response:
-    return JSONResponse(call.config.catalog.listing())
+    return JSONResponse(visible(call, call.config.catalog.listing()))
 
 
 class Routed(NamedTuple):
@@ -49,7 +50,8 @@ async def route(call: Call) -> Routed:
     call.state.before_inference(call.principal)
     meta = read_meta(call.body)
     candidate = (await route_call(call, meta.trace_id)).candidate
-    return Routed(candidate, meta, UsageMeta(call.body.get("model") or None, meta.tags, meta.user_id, meta.trace_id))
+    return Routed(candidate, meta, UsageMeta(call.body.get("model") or None, meta.tags, meta.user_id, meta.trace_id,
+                                             _violations(call)))
 
 
 def completer(call: Call, routed: Routed, overrides: Overrides) -> Callable[[Mapping[str, Any]], Completion]:
@@ -93,9 +95,15 @@ async def create_chat_completion(call: Call) -> Response:
     return JSONResponse(completion_body(completion, id=ident, created=created))
 
 
+def _violations(call: Call) -> tuple[tuple[str, str, int, int], ...]:
+    found = call.exchange.violations if call.exchange is not None else None
+    return tuple((v["kind"], v["path"], v["start"], v["end"]) for v in found) if found else ()
+
+
 async def create_embedding(call: Call) -> Response:
     call.state.before_inference(call.principal)
+    admit_model(call, call.config.catalog.require(call.body["model"], "embedding").id)
     model, body = embed(call.body, call.config.catalog)
     call.state.record_usage(call.principal, operation_id=call.operation.operation_id, model=model.id,
-                            usage=body["usage"], headers=call.headers)
+                            usage=body["usage"], headers=call.headers, meta=UsageMeta(violations=_violations(call)))
     return JSONResponse(body)

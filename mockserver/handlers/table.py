@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from mockserver.handlers import Handler, Handlers, admin_json, audio, images, inference, management, messages, responses
+from mockserver.handlers import (
+                                 Handler,
+                                 Handlers,
+                                 admin_json,
+                                 audio,
+                                 governance,
+                                 images,
+                                 inference,
+                                 management,
+                                 messages,
+                                 responses,
+)
 
 BUILTIN: Handlers = {
     # inference
@@ -25,4 +36,13 @@ BUILTIN: Handlers = {
     "updateApiKeyLimit": admin_json(management.update_api_key_limit),
     "getApiKeyUsage": admin_json(management.get_api_key_usage),
     "getOrganizationUsage": admin_json(management.get_organization_usage),
+    # governance (docs/governance.md): the admin key only
+    "listAccessLists": admin_json(governance.list_access_lists),
+    "createAccessList": admin_json(governance.create_access_list),
+    "getAccessList": admin_json(governance.get_access_list),
+    "deleteAccessList": admin_json(governance.delete_access_list),
+    "setApiKeyAccessList": admin_json(governance.set_api_key_access_list),
+    "getApiKeyAlerts": admin_json(governance.get_api_key_alerts),
+    "setApiKeyAlerts": admin_json(governance.set_api_key_alerts),
+    "setApiKeyGuardrails": admin_json(governance.set_api_key_guardrails),
 }

@@ -14,6 +14,7 @@ from typing import Any
 from mockserver.call import Call
 from mockserver.faults.availability import ModelFault
 from mockserver.generation import seeded_rng
+from mockserver.governance.gate import admit
 from mockserver.llm.catalog import DEFAULT_MODEL
 from mockserver.router.attempts import Served, first_available
 from mockserver.router.resolve import Candidate, resolve
@@ -28,6 +29,7 @@ async def route_call(call: Call, trace_id: str | None, kind: str = "chat") -> Se
     if exchange is not None:
         exchange.model_asked = asked
     plan = resolve(asked, call.config.routing, call.config.catalog, trace_id, rng, kind=kind)
+    plan = admit(call, plan)  # the key's access list filters the candidates; the guardrail sees the prompt
     failed: list[str] = []
     operation_id = call.operation.operation_id
 

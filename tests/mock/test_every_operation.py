@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import random
-import re
-
 import pytest
 
-from mockserver.generation import generate
-from mockserver.llm.catalog import default_catalog
 from mockserver.spec import load_spec
 from tests.conftest import DATA
 from tests.oracle import assert_valid_response
@@ -17,32 +12,13 @@ from tests.requests_from_spec import build_request
 
 SPEC = load_spec()
 # Inference operations need a model the catalog routes: a generated name is (rightly) a 404.
-CATALOG_MODEL = {"createChatCompletion": "chat", "createEmbedding": "embedding", "createResponse": "chat",
-                 "createAnthropicMessage": "chat", "countAnthropicMessageTokens": "chat"}
-
-
 def valid_request(spec, operation, seed=1, known=None):
-    """A schema-valid request for ``operation`` built from its request schemas.
+    """A schema-valid request for ``operation`` (its path and JSON body): ``tests.requests_from_spec.build_request``.
 
     Path parameters named in ``known`` (ids of resources that exist) take those values.
     """
-    rng = random.Random(seed)
-    known = known or {}
-    path = re.sub(r"{([^}]+)}", lambda m: str(known.get(m.group(1)) or generate(
-        next(p for p in operation.parameters if p.name == m.group(1)).schema, spec.resolve, rng)), operation.path)
-    body = None
-    if operation.body is not None:
-        media = operation.body.json_media()
-        body = generate(media.schema, spec.resolve, rng)
-    kind = CATALOG_MODEL.get(operation.operation_id)
-    if kind is not None:
-        models = default_catalog().of_type(kind)
-        body["model"] = models[seed % len(models)].id
-    if isinstance(body, dict) and body.get("previous_response_id") is not None:  # a generated id is (rightly) a 404
-        body["previous_response_id"] = known.get("response_id")
-    if isinstance(body, dict) and isinstance(body.get("tool_choice"), dict):  # names a generated tool: (rightly) a 400
-        del body["tool_choice"]
-    return path, body
+    path, kwargs = build_request(spec, operation, seed, known)
+    return path, kwargs.get("json")
 
 
 @pytest.mark.parametrize("operation", SPEC.operations, ids=lambda op: op.operation_id)
@@ -51,7 +27,8 @@ def test_operation_answers_a_valid_documented_response(make_client, spec, operat
     client = make_client()
     key_id = client.post("/api-keys", json={"name": "every-operation"}).json()["id"]
     response_id = client.post("/responses", json={"model": "openai/gpt-4o-mini", "input": "stored"}).json()["id"]
-    known = {"key_id": key_id, "response_id": response_id}
+    client.post("/access-lists", json={"name": "every-operation", "models": ["openai/gpt-4o-mini"]})
+    known = {"key_id": key_id, "response_id": response_id, "name": "every-operation"}
     path, kwargs = build_request(spec, spec.operation(operation.operation_id), known=known)
     response = client.request(operation.method, path, **kwargs)
     assert 200 <= response.status_code < 300, response.text

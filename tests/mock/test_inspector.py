@@ -22,7 +22,7 @@ CHAT = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": 
 
 
 def row(ident: int, body: bytes = b"{}", chunks: list[tuple[float, bytes]] | None = None) -> tuple:
-    return capture(ident, (ident, 0.0, "POST", "/v1/x", None, 200, 1.0, None, "admin", None, None), {"host": "h"}, 10, body, b"",
+    return capture(ident, (ident, 0.0, "POST", "/v1/x", None, 200, 1.0, None, "admin", None, None, None, None), {"host": "h"}, 10, body, b"",
                    [(b"content-type", b"application/json")], 0.0, chunks if chunks is not None else [(0.001, b"{}")])
 
 
@@ -181,7 +181,7 @@ class FakeExchange:
 
 
 def entry(sequence: int) -> tuple:
-    return (sequence, 0.0, "GET", "/v1/models", "listModels", 200, 0.1, None, "admin", None, None)
+    return (sequence, 0.0, "GET", "/v1/models", "listModels", 200, 0.1, None, "admin", None, None, None, None)
 
 
 def test_the_feed_sends_the_list_then_each_entry_then_a_reset():

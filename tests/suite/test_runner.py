@@ -210,8 +210,9 @@ def test_every_schema_check_has_a_fault():
 @pytest.mark.parametrize("check", sorted(SCHEMA_FAULTS))
 def test_schema_check_fails_on_the_mock_with_one_fault(check, monkeypatch):
     if check in ("schema:ensure_resource_availability", "schema:use_after_free"):
-        # Found by the stateful phase: enough steps that a create, delete, read sequence is always among them.
-        monkeypatch.setitem(PROFILES, "quick", replace(PROFILES["quick"], phases=("stateful",), stateful_steps=20))
+        # Found by the stateful phase: enough steps that a create, delete, read sequence of keys is always among
+        # them, with the governance operations (access lists) sharing the steps.
+        monkeypatch.setitem(PROFILES, "quick", replace(PROFILES["quick"], phases=("stateful",), stateful_steps=40))
     else:
         monkeypatch.setitem(PROFILES, "quick", replace(PROFILES["quick"], max_examples=2))
     app = FaultMiddleware(create_app(MockConfig()), SCHEMA_FAULTS[check])
