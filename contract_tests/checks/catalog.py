@@ -16,13 +16,17 @@ class Catalog:
     def models(self) -> list[dict]:
         """``GET /models``' data, read once a run."""
         def load() -> list[dict]:
-            body = self._http.ok(self._http.request("GET", "/models"), "GET /models")
+            body = self._http.ok(self.response(), "GET /models")
             data = body.get("data") if isinstance(body, dict) else None
             if not isinstance(data, list):
                 raise CheckFailed(f"GET /models: expected a data list, received {str(body)[:200]}")
             return [m for m in data if isinstance(m, dict)]
 
         return self._http.once("models", load)
+
+    def response(self):
+        """The one ``GET /models`` answer of a run, as received."""
+        return self._http.once("models-response", lambda: self._http.request("GET", "/models"))
 
     def model(self, model_id: str) -> dict | None:
         return next((m for m in self.models() if m.get("id") == model_id), None)

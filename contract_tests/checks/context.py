@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import httpx
 
 from contract_tests.budget import Budget
 from contract_tests.checks.catalog import Catalog
@@ -10,6 +12,7 @@ from contract_tests.checks.http_calls import HttpCalls
 from contract_tests.checks.key_manager import KeyManager
 from contract_tests.redact import Redactor
 from contract_tests.target import Target
+from contract_tests.traffic import Operations, Seen, from_response
 from mockserver.spec import LoadedSpec
 
 
@@ -22,6 +25,10 @@ class CheckContext:
     deterministic: bool  # the same request gets the same answer (the embedded mock, loopback)
     budget: Budget
     redactor: Redactor
+    operations: Operations = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.operations = Operations(self.spec)
 
     @classmethod
     def open(cls, target: Target, spec: LoadedSpec, *, deterministic: bool, allow_writes: bool,
@@ -33,3 +40,7 @@ class CheckContext:
     @property
     def allow_writes(self) -> bool:
         return self.keys.allow_writes
+
+    def seen(self, response: httpx.Response) -> Seen:
+        """An answer this check received, as its judge reads it (redacted, the credential fingerprinted)."""
+        return from_response(response, self.redactor, self.operations)
