@@ -57,6 +57,10 @@ def run_command(base_url, api_key, spec, overlays, seed, profile, report_dir, ju
     finally:
         if progress is not None:
             progress.close()
+    _finish(result, report_dir)
+
+
+def _finish(result, report_dir: str | None) -> None:
     for line in summary_lines(result):
         click.echo(line)
     for item in result.failed:
@@ -65,3 +69,28 @@ def run_command(base_url, api_key, spec, overlays, seed, profile, report_dir, ju
     if report_dir:
         click.echo(f"Reports in {report_dir}/")
     raise SystemExit(result.exit_code)
+
+
+@main.command("audit")
+@click.argument("source", type=click.Path())
+@click.option("--spec", "spec", type=click.Path(dir_okay=False), help="Another OpenAPI file (default: bundled).")
+@click.option("--overlay", "overlays", multiple=True, type=click.Path(dir_okay=False),
+              help="Overlay to apply (repeatable; default: the bundled overlay with the bundled spec).")
+@click.option("--report-dir", default=DEFAULT_REPORT_DIR, show_default=True,
+              help="Where to write report.json/.md/.html, junit.xml and run.log.")
+@click.option("--junit", type=click.Path(dir_okay=False), help="Also write JUnit XML here.")
+def audit_command(source, spec, overlays, report_dir, junit) -> None:
+    """Judge recorded traffic (a recording directory, a .jsonl file or a .har file) and write the reports.
+
+    Nothing is sent: the schema layer's response checks and every semantic check that can judge recorded
+    exchanges run on them; the others are listed as not judged, with the reason (docs/audit.md).
+    """
+    from contract_tests.audit.offline import AuditOptions, audit
+
+    options = AuditOptions(source=source, spec=spec, overlays=list(overlays) or None)
+    try:
+        result = audit(options, *report_files(report_dir, junit=junit))
+    except UsageError as exc:
+        click.echo(f"contract-tests: error: {exc}", err=True)
+        raise SystemExit(2) from None
+    _finish(result, report_dir)

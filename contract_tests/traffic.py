@@ -127,14 +127,14 @@ class Operations:
 
 def make(method: str, url: str, request_headers: dict[str, str], request_body: bytes | str, status: int | None,
          response_headers: dict[str, str], response_body: bytes | str, redactor: Redactor, *, source: str = "",
-         operations: Operations | None = None, know_credential: bool = False) -> Seen:
+         operations: Operations | None = None, know_credential: bool = False, path: str | None = None) -> Seen:
     """A :class:`Seen`, redacted by ``redactor``; the credential fingerprinted first when ``know_credential``."""
     headers = {k.lower(): v for k, v in request_headers.items()}
     token = bearer(headers)
     credential = fingerprint(token) if know_credential else None
     if know_credential:
         redactor.add(token)
-    path = httpx.URL(url).path
+    path = path if path is not None else httpx.URL(url).path
     body = _text(request_body)
     operation = operations.find(method, path) if operations else None
     created = None
@@ -176,7 +176,7 @@ def from_recorded(exchange: Any, origin: str, redactor: Redactor, operations: Op
         response_headers.setdefault(name, value)
     return make(request.method, url, headers, request.body, status, response_headers,
                 response.body if response is not None else b"", redactor, source=exchange.source,
-                operations=operations)
+                operations=operations, path=request.path)
 
 
 def _text(value: bytes | str | None) -> str:
