@@ -112,6 +112,9 @@ class Auditor:
     def result(self, target: str, notes: list[str], duration: float = 0.0) -> RunResult:
         """The result so far: every judged cell, and every check traffic did not judge, with the reason."""
         with self._lock:
+            if not self.credentials_known:
+                notes = list(notes) + [f"{c.name} is judged in part: {c.judge.in_part}" for c in self.checks
+                                       if c.judge is not None and c.judge.in_part]
             result = RunResult(target=target, profile=PROFILE, seed=0, started=self.started, duration=duration,
                                requests=len(self.exchanges), notes=list(notes))
             schema = sorted((c for c in self.cells.values() if c.layer is Layer.SCHEMA), key=lambda c: c.key)

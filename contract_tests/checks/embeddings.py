@@ -37,6 +37,11 @@ def is_embedding(seen: Seen) -> bool:
     return seen.label == OP and seen.status == 200
 
 
+def asked_float(seen: Seen) -> bool:
+    """An embeddings answer asked as float vectors (the default): the base64 form has a judge of its own."""
+    return is_embedding(seen) and seen.asked("encoding_format", "float") == "float"
+
+
 def asked_base64(seen: Seen) -> bool:
     return is_embedding(seen) and seen.asked("encoding_format") == "base64"
 
@@ -119,10 +124,10 @@ def base64_decodes(ctx: CheckContext) -> None:
 
 
 JUDGES = {
-    "embeddings.one_per_input": Judge(is_embedding, judge_one_per_input),
-    "embeddings.index_order": Judge(is_embedding, judge_index_order),
-    "embeddings.equal_dimensions": Judge(is_embedding, judge_equal_dimensions),
-    "embeddings.finite_values": Judge(is_embedding, judge_finite_values),
+    "embeddings.one_per_input": Judge(asked_float, judge_one_per_input),
+    "embeddings.index_order": Judge(asked_float, judge_index_order),
+    "embeddings.equal_dimensions": Judge(asked_float, judge_equal_dimensions),
+    "embeddings.finite_values": Judge(asked_float, judge_finite_values),
     "embeddings.base64_decodes": Judge(asked_base64, judge_base64_decodes),
 }
 

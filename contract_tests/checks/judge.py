@@ -24,6 +24,7 @@ class Judge:
     applies: Callable[[Seen], bool]  # the exchanges it judges
     verdict: Callable[[Seen, History], None]  # raises CheckFailed (or CheckSkipped: nothing to judge here)
     needs_credentials: bool = False  # ties calls to keys: judged only where credentials are known (not recordings)
+    in_part: str = ""  # what it cannot judge where credentials are unknown (it judges the rest)
 
 
 def operation_is(method: str, path: str, status: int | None = None) -> Callable[[Seen], bool]:

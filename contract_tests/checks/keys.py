@@ -80,7 +80,8 @@ def judge_admin_required(seen: Seen, history: History) -> None:
 JUDGES = {
     "keys.secret_only_on_create": Judge(is_key_read, judge_secret_only_on_create),
     "keys.created_key_authenticates": Judge(uses_created_key, judge_created_key_authenticates, needs_credentials=True),
-    "keys.deleted_key_rejected": Judge(touches_deleted_key, judge_deleted_key_rejected),
+    "keys.deleted_key_rejected": Judge(touches_deleted_key, judge_deleted_key_rejected,
+                                       in_part="that a deleted key's later calls get 401 needs the calls' credentials"),
     "keys.admin_required": Judge(uses_created_key, judge_admin_required, needs_credentials=True),
 }
 

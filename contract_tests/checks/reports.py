@@ -58,7 +58,18 @@ def judge_grow_by_calls(seen: Seen, history: History) -> None:
            f"{path}: total_cost grew by {after['total_cost'] - before['total_cost']:.12g}, the calls cost {cost:.12g}")
 
 
+def org_report(seen: Seen) -> bool:
+    """An answer of ``GET /organization/usage``: a report, or drift from the spec (404 or 405 on the fixed path)."""
+    return operation_is("GET", "/organization/usage")(seen) and seen.status in (200, 404, 405)
+
+
+def _drift(seen: Seen) -> None:
+    if seen.status != 200:
+        raise CheckFailed(f"documented operation missing on target: GET /organization/usage answered {seen.status}")
+
+
 def judge_breakdown_sums(seen: Seen, history: History) -> None:
+    _drift(seen)
     report = _totals(seen)
     rows = report.get("breakdown")
     if not isinstance(rows, list) or not rows:
@@ -73,6 +84,7 @@ def judge_breakdown_sums(seen: Seen, history: History) -> None:
 
 
 def judge_org_covers_keys(seen: Seen, history: History) -> None:
+    _drift(seen)
     if not history.reports:
         raise CheckSkipped("no key report read before it")
     org = _totals(seen)
@@ -86,8 +98,8 @@ def judge_org_covers_keys(seen: Seen, history: History) -> None:
 
 JUDGES = {
     "reports.grow_by_calls": Judge(operation_is("GET", KEY_USAGE, 200), judge_grow_by_calls, needs_credentials=True),
-    "reports.breakdown_sums": Judge(operation_is("GET", "/organization/usage", 200), judge_breakdown_sums),
-    "reports.org_covers_keys": Judge(operation_is("GET", "/organization/usage", 200), judge_org_covers_keys),
+    "reports.breakdown_sums": Judge(org_report, judge_breakdown_sums),
+    "reports.org_covers_keys": Judge(org_report, judge_org_covers_keys),
 }
 
 
