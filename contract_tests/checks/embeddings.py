@@ -103,12 +103,20 @@ def _vectors(ctx: CheckContext, encoding_format: str = "float") -> Seen:
     return ctx.seen(response)
 
 
-def _asking(judge: Judge):
-    def active(ctx: CheckContext) -> None:
-        history = History(catalog=ctx.catalog.models())
-        judge_all(judge, [_vectors(ctx)], history)
+def one_per_input(ctx: CheckContext) -> None:
+    judge_all(JUDGES["embeddings.one_per_input"], [_vectors(ctx)], History(catalog=ctx.catalog.models()))
 
-    return active
+
+def index_order(ctx: CheckContext) -> None:
+    judge_all(JUDGES["embeddings.index_order"], [_vectors(ctx)], History(catalog=ctx.catalog.models()))
+
+
+def equal_dimensions(ctx: CheckContext) -> None:
+    judge_all(JUDGES["embeddings.equal_dimensions"], [_vectors(ctx)], History(catalog=ctx.catalog.models()))
+
+
+def finite_values(ctx: CheckContext) -> None:
+    judge_all(JUDGES["embeddings.finite_values"], [_vectors(ctx)], History(catalog=ctx.catalog.models()))
 
 
 def base64_decodes(ctx: CheckContext) -> None:
@@ -132,22 +140,21 @@ JUDGES = {
 }
 
 CHECKS = [
-    Check("embeddings.one_per_input", _asking(JUDGES["embeddings.one_per_input"]), OP, MUST, source=SOURCE,
+    Check("embeddings.one_per_input", one_per_input, OP, MUST, source=SOURCE,
           reason="Each input gets exactly one embedding.", judge=JUDGES["embeddings.one_per_input"]),
-    Check("embeddings.index_order", _asking(JUDGES["embeddings.index_order"]), OP, MUST, source=SOURCE,
+    Check("embeddings.index_order", index_order, OP, MUST, source=SOURCE,
           reason="data[i].index == i: clients pair vectors with inputs by index.",
           judge=JUDGES["embeddings.index_order"]),
-    Check("embeddings.equal_dimensions", _asking(JUDGES["embeddings.equal_dimensions"]), OP, MUST,
+    Check("embeddings.equal_dimensions", equal_dimensions, OP, MUST,
           source=SOURCE + ", Model.dimensions",
           reason="Every vector of one model has the same size, the model's listed dimensions when /models gives them.",
           judge=JUDGES["embeddings.equal_dimensions"]),
-    Check("embeddings.finite_values", _asking(JUDGES["embeddings.finite_values"]), OP, MUST, source=SOURCE,
+    Check("embeddings.finite_values", finite_values, OP, MUST, source=SOURCE,
           reason="Vectors hold finite numbers: NaN or infinity breaks every similarity.",
           judge=JUDGES["embeddings.finite_values"]),
     Check("embeddings.base64_decodes", base64_decodes, OP, MUST,
           source="OpenAI API reference: Embeddings (encoding_format base64); "
                  "spec/overlay.yml: CreateEmbeddingResponse ('little-endian float32')",
-          reason="The base64 form decodes to float32 values, the same vectors as the float form (the comparison "
-                 "needs both forms, so traffic judges the decoding only).",
+          reason="The base64 form decodes to float32 values, the same vectors as the float form.",
           judge=JUDGES["embeddings.base64_decodes"]),
 ]

@@ -39,12 +39,17 @@ def judge_non_negative_prices(seen: Seen, history: History) -> None:
                 expect(number(value) and value >= 0, f"model {model.get('id')}: {name} {value!r}, documented >= 0")
 
 
-def _reading(judge: Judge):
-    def active(ctx: CheckContext) -> None:
-        ctx.catalog.models()  # read once a run; its failure is every catalog check's failure
-        judge_all(judge, [ctx.seen(ctx.catalog.response())])
+def _judge_catalog(ctx: CheckContext, name: str) -> None:
+    ctx.catalog.models()  # read once a run; its failure is every catalog check's failure
+    judge_all(JUDGES[name], [ctx.seen(ctx.catalog.response())])
 
-    return active
+
+def unique_ids(ctx: CheckContext) -> None:
+    _judge_catalog(ctx, "models.unique_ids")
+
+
+def non_negative_prices(ctx: CheckContext) -> None:
+    _judge_catalog(ctx, "models.non_negative_prices")
 
 
 LISTED = operation_is("GET", "/models", 200)
@@ -54,10 +59,10 @@ JUDGES = {
 }
 
 CHECKS = [
-    Check("models.unique_ids", _reading(JUDGES["models.unique_ids"]), OP, MUST,
+    Check("models.unique_ids", unique_ids, OP, MUST,
           source="spec/requesty-openapi.yml: ListModelsResponse, Model.id; OpenAI API reference: Models",
           reason="A model id names one model: clients route and price by it.", judge=JUDGES["models.unique_ids"]),
-    Check("models.non_negative_prices", _reading(JUDGES["models.non_negative_prices"]), OP, MUST, basis="overlay",
+    Check("models.non_negative_prices", non_negative_prices, OP, MUST, basis="overlay",
           source="spec/overlay.yml: Model input_price output_price ('Prices and context windows are never negative')",
           reason="A price is a non-negative USD amount per million tokens.",
           judge=JUDGES["models.non_negative_prices"]),

@@ -132,11 +132,32 @@ def judge_matches_non_stream(seen: Seen, history: History) -> None:
 
 
 # -- the active checks: ask, then judge what came ------------------------------------------------------------------
-def _judging(judge: Judge):
-    def active(ctx: CheckContext) -> None:
-        judge_all(judge, [ctx.seen(_stream(ctx))])
+def content_type(ctx: CheckContext) -> None:
+    judge_all(JUDGES["sse.content_type"], [ctx.seen(_stream(ctx))])
 
-    return active
+
+def data_json(ctx: CheckContext) -> None:
+    judge_all(JUDGES["sse.data_json"], [ctx.seen(_stream(ctx))])
+
+
+def done_last(ctx: CheckContext) -> None:
+    judge_all(JUDGES["sse.done_last"], [ctx.seen(_stream(ctx))])
+
+
+def one_id_model(ctx: CheckContext) -> None:
+    judge_all(JUDGES["sse.one_id_model"], [ctx.seen(_stream(ctx))])
+
+
+def role_first(ctx: CheckContext) -> None:
+    judge_all(JUDGES["sse.role_first"], [ctx.seen(_stream(ctx))])
+
+
+def one_finish_reason(ctx: CheckContext) -> None:
+    judge_all(JUDGES["sse.one_finish_reason"], [ctx.seen(_stream(ctx))])
+
+
+def usage_chunk(ctx: CheckContext) -> None:
+    judge_all(JUDGES["sse.usage_chunk"], [ctx.seen(_stream(ctx))])
 
 
 def matches_non_stream(ctx: CheckContext) -> None:
@@ -157,16 +178,16 @@ JUDGES = {
     "sse.usage_chunk": Judge(with_usage, judge_usage_chunk),
 }
 
-CHECKS = [Check(name, _judging(JUDGES[name]), OP, MUST, source=WIRE, reason=reason, judge=JUDGES[name])
-          for name, reason in (
-    ("sse.content_type", "SDKs only parse a stream served as text/event-stream."),
-    ("sse.data_json", "Every event is a `data:` line holding one JSON chunk (or the [DONE] terminator)."),
-    ("sse.done_last", "`data: [DONE]` ends the stream; the SDKs stop reading there."),
-    ("sse.one_id_model", "Every chunk of one completion carries the same id and model."),
-    ("sse.role_first", "The first delta says who speaks: role assistant."),
-    ("sse.one_finish_reason", "Exactly one chunk ends the choice with a finish_reason; the others carry null."),
+CHECKS = [Check(f"sse.{func.__name__}", func, OP, MUST, source=WIRE, reason=reason, judge=JUDGES[f"sse.{func.__name__}"])
+          for func, reason in (
+    (content_type, "SDKs only parse a stream served as text/event-stream."),
+    (data_json, "Every event is a `data:` line holding one JSON chunk (or the [DONE] terminator)."),
+    (done_last, "`data: [DONE]` ends the stream; the SDKs stop reading there."),
+    (one_id_model, "Every chunk of one completion carries the same id and model."),
+    (role_first, "The first delta says who speaks: role assistant."),
+    (one_finish_reason, "Exactly one chunk ends the choice with a finish_reason; the others carry null."),
 )] + [
-    Check("sse.usage_chunk", _judging(JUDGES["sse.usage_chunk"]), OP, MUST,
+    Check("sse.usage_chunk", usage_chunk, OP, MUST,
           source=f"{WIRE}; Requesty changelog: cost on the final chunk with stream_options.include_usage",
           reason="With stream_options.include_usage, one last chunk before [DONE] has empty choices and the usage, "
                  "with its cost; every other chunk has usage null.", judge=JUDGES["sse.usage_chunk"]),

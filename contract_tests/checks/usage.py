@@ -77,14 +77,26 @@ def judge_max_tokens_honoured(seen: Seen, history: History) -> None:
 
 
 # -- the active checks -----------------------------------------------------------------------------------------------
-def _asking(judge: Judge, **extra):
-    def active(ctx: CheckContext) -> None:
-        response = ctx.http.chat(ctx.catalog.chat_model(), **extra)
-        ctx.http.ok(response, OP)
-        history = History(catalog=ctx.catalog.models()) if judge.verdict is judge_cost_matches_prices else None
-        judge_all(judge, [ctx.seen(response)], history)
+def _judge_one(ctx: CheckContext, name: str, **extra) -> None:
+    response = ctx.http.chat(ctx.catalog.chat_model(), **extra)
+    ctx.http.ok(response, OP)
+    judge_all(JUDGES[name], [ctx.seen(response)], History(catalog=ctx.catalog.models()))
 
-    return active
+
+def total_is_sum(ctx: CheckContext) -> None:
+    _judge_one(ctx, "usage.total_is_sum")
+
+
+def cost_present(ctx: CheckContext) -> None:
+    _judge_one(ctx, "usage.cost_present")
+
+
+def cost_matches_prices(ctx: CheckContext) -> None:
+    _judge_one(ctx, "usage.cost_matches_prices")
+
+
+def max_tokens_honoured(ctx: CheckContext) -> None:
+    _judge_one(ctx, "usage.max_tokens_honoured", max_tokens=3)
 
 
 JUDGES = {
@@ -95,20 +107,20 @@ JUDGES = {
 }
 
 CHECKS = [
-    Check("usage.total_is_sum", _asking(JUDGES["usage.total_is_sum"]), OP, MUST,
+    Check("usage.total_is_sum", total_is_sum, OP, MUST,
           source="OpenAI API reference: Chat Completions (usage); spec/requesty-openapi.yml: Usage",
           reason="total_tokens = prompt_tokens + completion_tokens: clients bill and budget on it.",
           judge=JUDGES["usage.total_is_sum"]),
-    Check("usage.cost_present", _asking(JUDGES["usage.cost_present"]), OP, MUST,
+    Check("usage.cost_present", cost_present, OP, MUST,
           source=f"spec/requesty-openapi.yml: {USAGE_COST}; {CHANGELOG}",
           reason="Requesty reports the USD cost of each request; it is never negative.",
           judge=JUDGES["usage.cost_present"]),
-    Check("usage.cost_matches_prices", _asking(JUDGES["usage.cost_matches_prices"]), OP, MUST,
+    Check("usage.cost_matches_prices", cost_matches_prices, OP, MUST,
           source=f"spec/requesty-openapi.yml: Model.input_price, Model.output_price ('price per million tokens in USD'), "
                  f"{USAGE_COST}; {CHANGELOG}",
           reason="cost = prompt_tokens x input_price / 1e6 + completion_tokens x output_price / 1e6 for the model "
                  "/models lists.", judge=JUDGES["usage.cost_matches_prices"]),
-    Check("usage.max_tokens_honoured", _asking(JUDGES["usage.max_tokens_honoured"], max_tokens=3), OP, MUST,
+    Check("usage.max_tokens_honoured", max_tokens_honoured, OP, MUST,
           source="OpenAI API reference: Chat Completions (max_tokens); "
                  "spec/requesty-openapi.yml: CreateChatCompletionRequest.max_tokens",
           reason="A completion never has more tokens than max_tokens asked for; at the cap it ends with 'length'.",
