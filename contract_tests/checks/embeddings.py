@@ -9,7 +9,7 @@ import struct
 from contract_tests.checks.check import Check
 from contract_tests.checks.context import CheckContext
 from contract_tests.checks.judge import History, Judge, judge_all
-from contract_tests.checks.outcomes import CheckFailed, expect
+from contract_tests.checks.outcomes import CheckFailed, CheckSkipped, expect
 from contract_tests.checks.values import number
 from contract_tests.results import MUST
 from contract_tests.traffic import Seen
@@ -37,9 +37,17 @@ def is_embedding(seen: Seen) -> bool:
     return seen.label == OP and seen.status == 200
 
 
-def asked_float(seen: Seen) -> bool:
-    """An embeddings answer asked as float vectors (the default): the base64 form has a judge of its own."""
-    return is_embedding(seen) and seen.asked("encoding_format", "float") == "float"
+def _decoded(seen: Seen) -> list[list[float]]:
+    """The vectors of an answer; a base64 answer that does not decode is embeddings.base64_decodes' to judge."""
+    data = _data(seen)
+    if seen.asked("encoding_format") != "base64":
+        return [decode(item.get("embedding")) for item in data]
+    try:
+        if not all(isinstance(item.get("embedding"), str) for item in data):
+            raise CheckFailed("not base64 strings")
+        return [decode(item["embedding"]) for item in data]
+    except CheckFailed:
+        raise CheckSkipped("the base64 form does not decode (embeddings.base64_decodes judges it)") from None
 
 
 def asked_base64(seen: Seen) -> bool:
@@ -74,7 +82,7 @@ def judge_index_order(seen: Seen, history: History) -> None:
 
 
 def judge_equal_dimensions(seen: Seen, history: History) -> None:
-    sizes = [len(decode(item.get("embedding"))) for item in _data(seen)]
+    sizes = [len(vector) for vector in _decoded(seen)]
     expect(sizes and len(set(sizes)) == 1 and sizes[0] > 0, f"embedding sizes: received {sizes}, documented one size")
     listed = (history.model(seen.asked("model")) or {}).get("dimensions")
     if number(listed) and seen.asked("dimensions") is None:
@@ -82,8 +90,7 @@ def judge_equal_dimensions(seen: Seen, history: History) -> None:
 
 
 def judge_finite_values(seen: Seen, history: History) -> None:
-    for item in _data(seen):
-        values = decode(item.get("embedding"))
+    for item, values in zip(_data(seen), _decoded(seen), strict=True):
         bad = [v for v in values if not (number(v) and math.isfinite(v))]
         expect(not bad, f"embedding {item.get('index')}: received non-finite values {bad[:3]}")
 
@@ -132,10 +139,10 @@ def base64_decodes(ctx: CheckContext) -> None:
 
 
 JUDGES = {
-    "embeddings.one_per_input": Judge(asked_float, judge_one_per_input),
-    "embeddings.index_order": Judge(asked_float, judge_index_order),
-    "embeddings.equal_dimensions": Judge(asked_float, judge_equal_dimensions),
-    "embeddings.finite_values": Judge(asked_float, judge_finite_values),
+    "embeddings.one_per_input": Judge(is_embedding, judge_one_per_input),
+    "embeddings.index_order": Judge(is_embedding, judge_index_order),
+    "embeddings.equal_dimensions": Judge(is_embedding, judge_equal_dimensions),
+    "embeddings.finite_values": Judge(is_embedding, judge_finite_values),
     "embeddings.base64_decodes": Judge(asked_base64, judge_base64_decodes),
 }
 
