@@ -102,7 +102,7 @@ class Auditor:
         finding = Finding(message=text(f"{seen.where}: {message}"),
                           request=text(f"{seen.method} {seen.url}\n{seen.request_body[:2000]}").strip(),
                           response=text(f"{seen.status} {seen.content_type}\n{seen.response_body[:1000]}"),
-                          curl=text(seen.curl))
+                          curl=seen.curl)  # built redacted, the key as $REQUESTY_API_KEY
         if check is not None and check.basis == "overlay":
             finding.origin = Origin.SPEC_GAP
             finding.origin_note = "rests on an addition of the overlay, not on the upstream spec"
