@@ -170,6 +170,9 @@ def from_recorded(exchange: Any, origin: str, redactor: Redactor, operations: Op
     headers: dict[str, str] = {}
     for name, value in request.headers:
         headers.setdefault(name, value)
+    token = bearer(headers)
+    if token and MASK not in token:  # a HAR from a browser holds the key in clear: masked everywhere from now on
+        redactor.add(token)
     status = response.status if response is not None else None
     response_headers: dict[str, str] = {}
     for name, value in (response.headers if response is not None else ()):
