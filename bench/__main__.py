@@ -1,7 +1,8 @@
 """``python -m bench [--quick]``: run every measurement once and print the table.
 
 ``python -m bench profile`` profiles the mock under load instead (see bench/profile.py);
-``python -m bench record`` measures the recording proxy against a direct connection (bench/record.py).
+``python -m bench record`` measures the recording proxy against a direct connection (bench/record.py);
+``python -m bench audit-proxy`` measures ``contract-tests proxy`` the same way (bench/audit_proxy.py).
 """
 
 from __future__ import annotations
@@ -58,13 +59,18 @@ def run(quick: bool) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("command", nargs="?", choices=["run", "profile", "record"], default="run")
+    parser.add_argument("command", nargs="?", choices=["run", "profile", "record", "audit-proxy"], default="run")
     parser.add_argument("--quick", action="store_true", help="seconds, not minutes: 1 s per figure, no Prism")
     args = parser.parse_args(argv)
     if args.command == "record":
         from bench.record import main as record
 
         record(quick=args.quick)
+        return
+    if args.command == "audit-proxy":
+        from bench.audit_proxy import main as audit_proxy
+
+        audit_proxy(quick=args.quick)
         return
     if args.command == "profile":
         from bench.profile import main as profile
