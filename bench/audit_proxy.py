@@ -92,7 +92,7 @@ def run(quick: bool) -> str:
                     for label, call, pick in MEASURES:
                         log(f"bench audit-proxy: {label} ({rounds} rounds each, alternating)")
                         figures: dict[str, list[float]] = {name: [] for name in sdks}
-                        for name, sdk in sdks.items():  # warm each connection once
+                        for sdk in sdks.values():  # warm each connection once
                             call(sdk)
                         sent += 1
                         for _ in range(rounds):
