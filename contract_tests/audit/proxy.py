@@ -13,6 +13,7 @@ which call (by a fingerprint, never the key), so the checks that tie calls to ke
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -112,18 +113,23 @@ class AuditProxy:
                             if k.decode("latin-1").lower() not in RESPONSE_DROPPED]
         pieces: list[bytes] = []
         complete = False
+        gone = asyncio.create_task(_disconnected(receive))  # a client that leaves stops the upstream stream too
         try:
             await send({"type": "http.response.start", "status": upstream.status_code,
                         "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response_headers]})
             async for data in upstream.aiter_raw():
+                if gone.done():
+                    break
                 if data:
                     pieces.append(data)
                     await send({"type": "http.response.body", "body": data, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-            complete = True
+            else:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                complete = True
         except (httpx.HTTPError, OSError):
             pass  # the upstream or the client dropped the answer: judged as cut short
         finally:
+            gone.cancel()
             await upstream.aclose()
             self._judge(number, method, url, path, headers, body, upstream.status_code, response_headers,
                         b"".join(pieces), complete, started)
@@ -155,6 +161,12 @@ class AuditProxy:
                 await self.client.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+async def _disconnected(receive: Receive) -> None:
+    """Returns when the client has gone (after the request body, ``receive`` has nothing else to say)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -198,11 +210,21 @@ def serve(upstream_url: str, host: str, port: int, auditor: Auditor, consumers: 
     announce("  nothing is sent but what clients send; Ctrl-C to stop")
     server = uvicorn.Server(uvicorn.Config(proxy, log_level="warning", access_log=False, lifespan="on",
                                            server_header=False, date_header=False))
+    stop = threading.Event()
+
+    def tick() -> None:  # the reports follow the clock too, when traffic pauses
+        while not stop.wait(interval):
+            proxy.worker.submit(reports.maybe)
+
+    ticker = threading.Thread(target=tick, name="audit-reports", daemon=True)
+    ticker.start()
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn shut down gracefully, then re-raised the signal: the end of the session
         pass
     finally:
+        stop.set()
+        ticker.join()
         sock.close()
         proxy.drain()
     return reports.write()

@@ -76,10 +76,11 @@ def outcome(report: dict, check: str) -> str:
 
 def test_the_sdk_through_the_proxy_every_exchange_judged_and_ctrl_c_writes_the_report(tmp_path):
     with serve_in_thread(MockConfig(api_key=ADMIN)) as mock:
-        proc, base = start_proxy(mock.url, tmp_path / "reports", tmp_path / "proxy.log", "--every", "1")
+        proc, base = start_proxy(mock.url, tmp_path / "reports", tmp_path / "proxy.log", "--every", "1000",
+                                 "--interval", "0.5")
         try:
             requests = sdk_session(base)
-            deadline = time.monotonic() + 20  # rewritten as traffic flows, before any Ctrl-C
+            deadline = time.monotonic() + 20  # rewritten by the clock once traffic pauses, before any Ctrl-C
             while time.monotonic() < deadline:
                 shown = tmp_path / "reports" / "report.json"
                 if shown.exists() and json.loads(shown.read_text())["requests"] == requests:
@@ -109,11 +110,17 @@ def test_the_sdk_through_the_proxy_every_exchange_judged_and_ctrl_c_writes_the_r
 def test_a_faulty_upstream_is_named_and_ctrl_c_exits_1(tmp_path):
     app = FaultMiddleware(create_app(MockConfig(api_key=ADMIN)), FAULTS["sse.done_last"], admin_key=ADMIN)
     with serve_in_thread(app=app) as gateway:
-        proc, base = start_proxy(gateway.url, tmp_path / "reports", tmp_path / "proxy.log")
+        proc, base = start_proxy(gateway.url, tmp_path / "reports", tmp_path / "proxy.log", "--every", "1",
+                                 "--interval", "600")
         try:
             response = httpx.post(f"{base}/chat/completions", headers={"Authorization": f"Bearer {ADMIN}"},
                                   json={"model": "openai/gpt-4o-mini", "messages": HELLO, "stream": True}, timeout=30)
             assert response.status_code == 200 and "[DONE]" not in response.text
+            shown = tmp_path / "reports" / "report.json"
+            deadline = time.monotonic() + 20  # rewritten after each exchange (--every 1), before any Ctrl-C
+            while not (shown.exists() and json.loads(shown.read_text())["exit_code"] == 1):
+                assert time.monotonic() < deadline, "the report was not rewritten after the exchange"
+                time.sleep(0.1)
         finally:
             code = interrupt(proc)
     log = (tmp_path / "proxy.log").read_text()
