@@ -48,6 +48,7 @@ class History:
     catalog: list[dict] | None = None  # the last GET /models data
     created: dict[str, str | None] = field(default_factory=dict)  # key id -> its secret's fingerprint (None: unknown)
     deleted: set[str] = field(default_factory=set)  # key ids deleted with success
+    expiring: set[str] = field(default_factory=set)  # key ids created with an expiry
     seen: list[Seen] = field(default_factory=list)
     reports: dict[str, int] = field(default_factory=dict)  # key id -> position in ``seen`` of its last usage report
 
@@ -77,6 +78,8 @@ class History:
             self.catalog = [m for m in body["data"] if isinstance(m, dict)]
         elif (op.method, op.path) == ("POST", "/api-keys") and isinstance(body, dict) and isinstance(body.get("id"), str):
             self.created[body["id"]] = seen.created_credential
+            if body.get("expiry") or seen.asked("expiry"):
+                self.expiring.add(body["id"])
         elif (op.method, op.path) == ("DELETE", KEY_PATH) and key_id_of(seen):
             self.deleted.add(key_id_of(seen) or "")
         elif (op.method, op.path) == ("GET", KEY_USAGE) and key_id_of(seen):

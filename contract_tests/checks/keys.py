@@ -42,8 +42,8 @@ def uses_created_key(seen: Seen) -> bool:
 
 def judge_created_key_authenticates(seen: Seen, history: History) -> None:
     key_id = _created_key(history, seen)
-    if key_id is None or key_id in history.deleted:
-        raise CheckSkipped("not a live key created in this traffic")
+    if key_id is None or key_id in history.deleted or key_id in history.expiring:
+        raise CheckSkipped("not a live key created in this traffic (deleted, or one that expires)")
     expect(seen.status != 401, f"{seen.method} {seen.path} with a key created before it: received 401, documented "
                                "that a created key works at once")
 
@@ -70,7 +70,7 @@ def judge_deleted_key_rejected(seen: Seen, history: History) -> None:
 
 def judge_admin_required(seen: Seen, history: History) -> None:
     key_id = _created_key(history, seen)
-    if key_id is None or key_id in history.deleted or seen.operation is None \
+    if key_id is None or key_id in history.deleted or key_id in history.expiring or seen.operation is None \
             or seen.operation.operation_id not in MANAGEMENT:
         raise CheckSkipped("not a management call with a key created in this traffic")
     expect(seen.status == 403, f"{seen.method} {seen.path} with a non-admin key: received {seen.status}, "

@@ -13,13 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from contract_tests.audit.auditor import Auditor
 from contract_tests.audit.offline import AuditOptions, audit
+from contract_tests.audit.proxy import AuditProxy
 from contract_tests.checks import all_checks
 from contract_tests.results import Layer, Outcome
 from contract_tests.runner import run
 from contract_tests.session import EMBEDDED_KEY, Options
+from contract_tests.traffic import Operations
 from mockserver.app import create_app
 from mockserver.config import MockConfig
+from mockserver.recording.proxy import Upstream
 from mockserver.recording.record import build_recorder
 from mockserver.spec import load_spec
 from mockserver.testing import serve_in_thread
@@ -29,6 +33,9 @@ SPEC = load_spec()
 # What a recording judges whole: a judge that needs not tie calls to keys (recordings redact credentials).
 RECORDED = sorted(c.name for c in all_checks()
                   if c.judge is not None and not c.judge.needs_credentials and not c.judge.in_part)
+# What the audit proxy judges besides: it sees the credentials, so it ties calls to keys.
+LIVE_ONLY = sorted(c.name for c in all_checks() if c.judge is not None and (c.judge.needs_credentials or c.judge.in_part))
+JUDGED_LIVE = sorted(RECORDED + LIVE_ONLY)
 
 
 def failed(result) -> set[str]:
@@ -65,3 +72,30 @@ def test_the_audit_names_the_failures_the_run_names(name, tmp_path):
     finding = next(r for r in audited.failed if r.check == name).findings[0]
     assert ".jsonl:" in finding.message.split(": ", 1)[0]  # the recorded exchange: file and line
     assert finding.curl.startswith("curl ") and EMBEDDED_KEY not in finding.curl + finding.request
+
+
+def run_through_the_proxy(app):
+    """``run`` through ``contract-tests proxy``'s app in front of ``app``: the run's result and the proxy's."""
+    with serve_in_thread(app=app) as gateway:
+        auditor = Auditor(SPEC, credentials_known=True)
+        proxy = AuditProxy(Upstream.parse(gateway.url), auditor, Operations(SPEC))
+        with serve_in_thread(app=proxy) as served:
+            ran = run(Options(base_url=served.url, api_key=EMBEDDED_KEY, exclude=("schema:*",)))
+        proxy.drain()
+    return ran, auditor.result("proxy", [])
+
+
+@pytest.mark.parametrize("name", LIVE_ONLY)
+def test_the_proxy_judges_the_key_checks_and_names_what_the_run_names(name):
+    bare_run, bare = run_through_the_proxy(create_app(MockConfig(spec=SPEC, api_key=EMBEDDED_KEY)))
+    assert not failed(bare_run) and not bare.failed, [(r.check, r.findings[0].message) for r in bare.failed]
+    assert name in {r.check for r in bare.results if r.outcome is Outcome.PASS}
+    app = FaultMiddleware(create_app(MockConfig(spec=SPEC, api_key=EMBEDDED_KEY)), FAULTS[name])
+    ran, audited = run_through_the_proxy(app)
+    assert name in failed(ran) and name in failed(audited)
+    # Nothing the run passes is named; the run may name more: a check whose own request the fault refused
+    # (late_keys: reports.grow_by_calls' chat with its new key gets 401) fails there, while the proxy judges
+    # what was answered (the report grew by the calls that succeeded) and names the refusal once, under its check.
+    assert failed(audited) & set(JUDGED_LIVE) <= failed(ran)
+    finding = next(r for r in audited.failed if r.check == name).findings[0]
+    assert finding.message.startswith("proxy exchange ") and EMBEDDED_KEY not in finding.curl + finding.request
