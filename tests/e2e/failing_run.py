@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from contract_tests.reporting import report_files
 from contract_tests.results import RunResult
-from contract_tests.runner import EMBEDDED_KEY, Options, run
+from contract_tests.runner import run
+from contract_tests.session import EMBEDDED_KEY, Options
 from mockserver.app import create_app
 from mockserver.config import MockConfig
 from tests.faults import FAULTS, FaultMiddleware
@@ -31,4 +33,4 @@ def faulty_app(api_key: str = EMBEDDED_KEY):
 
 
 def failing_run(report_dir: Path) -> RunResult:
-    return run(Options(app=faulty_app(), report_dir=str(report_dir)))
+    return run(Options(app=faulty_app()), *report_files(report_dir))
