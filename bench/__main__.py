@@ -2,8 +2,9 @@
 
 ``python -m bench memory [--quick]`` runs only the memory rows (RSS per kind of request);
 ``python -m bench profile`` profiles the mock under load instead (see bench/profile.py);
-``python -m bench record`` measures the recording proxy against a direct connection (bench/record.py).
-``python -m bench startup`` measures only start-up time and memory after start-up (three specs).
+``python -m bench record`` measures the recording proxy against a direct connection (bench/record.py);
+``python -m bench startup`` measures only start-up time and memory after start-up (three specs);
+``python -m bench audit-proxy`` measures ``contract-tests proxy`` the same way (bench/audit_proxy.py).
 """
 
 from __future__ import annotations
@@ -91,13 +92,19 @@ def startup_only() -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("command", nargs="?", choices=["run", "memory", "profile", "record", "startup"], default="run")
+    parser.add_argument("command", nargs="?", default="run",
+                        choices=["run", "memory", "profile", "record", "startup", "audit-proxy"])
     parser.add_argument("--quick", action="store_true", help="seconds, not minutes: 1 s per figure, no Prism")
     args = parser.parse_args(argv)
     if args.command == "record":
         from bench.record import main as record
 
         record(quick=args.quick)
+        return
+    if args.command == "audit-proxy":
+        from bench.audit_proxy import main as audit_proxy
+
+        audit_proxy(quick=args.quick)
         return
     if args.command == "profile":
         from bench.profile import main as profile

@@ -64,6 +64,10 @@ def run_command(base_url, api_key, spec, overlays, strict, seed, profile, report
     finally:
         if progress is not None:
             progress.close()
+    _finish(result, report_dir)
+
+
+def _finish(result, report_dir: str | None) -> None:
     for line in summary_lines(result):
         click.echo(line)
     for item in result.failed:
@@ -72,3 +76,63 @@ def run_command(base_url, api_key, spec, overlays, strict, seed, profile, report
     if report_dir:
         click.echo(f"Reports in {report_dir}/")
     raise SystemExit(result.exit_code)
+
+
+@main.command("audit")
+@click.argument("source", type=click.Path())
+@click.option("--spec", "spec", type=click.Path(dir_okay=False), help="Another OpenAPI file (default: bundled).")
+@click.option("--overlay", "overlays", multiple=True, type=click.Path(dir_okay=False),
+              help="Overlay to apply (repeatable; default: the bundled overlay with the bundled spec).")
+@click.option("--report-dir", default=DEFAULT_REPORT_DIR, show_default=True,
+              help="Where to write report.json/.md/.html, junit.xml and run.log.")
+@click.option("--junit", type=click.Path(dir_okay=False), help="Also write JUnit XML here.")
+def audit_command(source, spec, overlays, report_dir, junit) -> None:
+    """Judge recorded traffic (a recording directory, a .jsonl file or a .har file) and write the reports.
+
+    Nothing is sent: the schema layer's response checks and every semantic check that can judge recorded
+    exchanges run on them; the others are listed as not judged, with the reason (docs/audit.md).
+    """
+    from contract_tests.audit.offline import AuditOptions, audit
+
+    options = AuditOptions(source=source, spec=spec, overlays=list(overlays) or None)
+    try:
+        result = audit(options, *report_files(report_dir, junit=junit))
+    except UsageError as exc:
+        click.echo(f"contract-tests: error: {exc}", err=True)
+        raise SystemExit(2) from None
+    _finish(result, report_dir)
+
+
+@main.command("proxy")
+@click.option("--upstream", required=True, help="The gateway to pass traffic on to, e.g. https://router.requesty.ai/v1.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8082, show_default=True,
+              help="Port to listen on (0: a free one).")
+@click.option("--spec", "spec", type=click.Path(dir_okay=False), help="Another OpenAPI file (default: bundled).")
+@click.option("--overlay", "overlays", multiple=True, type=click.Path(dir_okay=False),
+              help="Overlay to apply (repeatable; default: the bundled overlay with the bundled spec).")
+@click.option("--report-dir", default=DEFAULT_REPORT_DIR, show_default=True,
+              help="Where to write report.json/.md/.html, junit.xml and run.log.")
+@click.option("--junit", type=click.Path(dir_okay=False), help="Also write JUnit XML here.")
+@click.option("--every", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Rewrite the reports after this many exchanges...")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
+              help="...or after this many seconds, whichever comes first.")
+def proxy_command(upstream, host, port, spec, overlays, report_dir, junit, every, interval) -> None:
+    """Audit live traffic: a reverse proxy to UPSTREAM that judges every exchange passing through.
+
+    It never sends a request of its own. Ctrl-C writes the final reports and exits 0, or 1 on a MUST failure.
+    """
+    from contract_tests.audit.auditor import Auditor
+    from contract_tests.audit.offline import load
+    from contract_tests.audit.proxy import serve
+    from mockserver.server import ServeError
+
+    try:
+        auditor = Auditor(load(spec, list(overlays) or None), credentials_known=True)
+        result = serve(upstream, host, port, auditor, report_files(report_dir, junit=junit), every=every,
+                       interval=interval, announce=lambda line: click.echo(line))
+    except (UsageError, ServeError, ValueError) as exc:
+        click.echo(f"contract-tests: error: {exc}", err=True)
+        raise SystemExit(2) from None
+    _finish(result, report_dir)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contract_tests.checks.http_calls import HttpCalls
 from contract_tests.checks.outcomes import CheckFailed, CheckSkipped
+from contract_tests.checks.values import number
 
 DEFAULT_CHAT_MODEL = "openai/gpt-4o-mini"
 UNPRICED = 1e9  # a model without prices sorts after every priced one
@@ -16,13 +17,17 @@ class Catalog:
     def models(self) -> list[dict]:
         """``GET /models``' data, read once a run."""
         def load() -> list[dict]:
-            body = self._http.ok(self._http.request("GET", "/models"), "GET /models")
+            body = self._http.ok(self.response(), "GET /models")
             data = body.get("data") if isinstance(body, dict) else None
             if not isinstance(data, list):
                 raise CheckFailed(f"GET /models: expected a data list, received {str(body)[:200]}")
             return [m for m in data if isinstance(m, dict)]
 
         return self._http.once("models", load)
+
+    def response(self):
+        """The one ``GET /models`` answer of a run, as received."""
+        return self._http.once("models-response", lambda: self._http.request("GET", "/models"))
 
     def model(self, model_id: str) -> dict | None:
         return next((m for m in self.models() if m.get("id") == model_id), None)
@@ -60,3 +65,22 @@ def price(model: dict) -> float:
         value = model.get(name)
         total += float(value) if isinstance(value, (int, float)) else UNPRICED
     return total
+
+
+PER_MILLION = 1_000_000
+
+
+def expected_cost(model: dict, usage: dict) -> float | None:
+    """The cost /models' prices give the usage's tokens (cache reads and writes at their prices), or None when the
+    model lacks prices or the usage lacks counts."""
+    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    details = usage.get("prompt_tokens_details")
+    details = details if isinstance(details, dict) else {}
+    cached, caching = details.get("cached_tokens") or 0, details.get("caching_tokens") or 0
+    input_price, output_price = model.get("input_price"), model.get("output_price")
+    if not all(number(v) for v in (prompt, completion, cached, caching, input_price, output_price)):
+        return None
+    cached_price = model["cached_price"] if number(model.get("cached_price")) else input_price
+    caching_price = model["caching_price"] if number(model.get("caching_price")) else input_price
+    return ((prompt - cached - caching) * input_price + cached * cached_price + caching * caching_price
+            + completion * output_price) / PER_MILLION

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from contract_tests.checks.context import CheckContext
+    from contract_tests.checks.judge import Judge
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class Check:
     basis: str = "docs"  # "overlay": holds only by an overlay addition, so a failure is an upstream-spec gap
     live_level: str | None = None  # a different level against a live (non-deterministic) router
     writes: bool = False  # creates, changes or deletes keys
+    judge: Judge | None = None  # its pure part, which the audit applies to recorded or passing traffic
+    not_judged: str = ""  # without a judge: why traffic cannot judge it (it needs requests of its own)
 
     def level_for(self, deterministic: bool) -> str:
         return self.level if deterministic or self.live_level is None else self.live_level

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import httpx
 
 from contract_tests.budget import Budget
 from contract_tests.checks.catalog import Catalog
@@ -11,6 +13,7 @@ from contract_tests.checks.key_manager import KeyManager
 from contract_tests.checks.policies import Policies
 from contract_tests.redact import Redactor
 from contract_tests.target import Target
+from contract_tests.traffic import Operations, Seen, from_response
 from mockserver.spec import LoadedSpec
 
 
@@ -24,6 +27,10 @@ class CheckContext:
     budget: Budget
     redactor: Redactor
     policies: Policies = Policies()  # the routing policies the run may call (--policy, --balance-policy)
+    operations: Operations = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.operations = Operations(self.spec)
 
     @classmethod
     def open(cls, target: Target, spec: LoadedSpec, *, deterministic: bool, allow_writes: bool,
@@ -35,3 +42,7 @@ class CheckContext:
     @property
     def allow_writes(self) -> bool:
         return self.keys.allow_writes
+
+    def seen(self, response: httpx.Response) -> Seen:
+        """An answer this check received, as its judge reads it (redacted, the credential fingerprinted)."""
+        return from_response(response, self.redactor, self.operations)

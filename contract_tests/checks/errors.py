@@ -7,8 +7,10 @@ import re
 
 from contract_tests.checks.check import Check
 from contract_tests.checks.context import CheckContext
-from contract_tests.checks.outcomes import CheckFailed, expect
+from contract_tests.checks.judge import History, Judge, judge_all
+from contract_tests.checks.outcomes import CheckFailed, CheckSkipped, expect
 from contract_tests.results import MUST
+from contract_tests.traffic import Seen
 
 PROBE_ID = "contract-tests-probe"
 
@@ -27,18 +29,60 @@ def error_problem(status: int, text: str) -> str | None:
     return None
 
 
-def error_shape(ctx: CheckContext) -> None:
-    mark = ctx.http.mark()
-    ctx.http.request("GET", "/models", auth=False)
-    ctx.http.request("GET", "/models", key="contract-tests-not-a-key")
-    ctx.http.request("POST", "/chat/completions", json={"messages": "not a list"})
+def is_error(seen: Seen) -> bool:
+    """A 4xx or 5xx answer on a documented operation."""
+    return seen.operation is not None and seen.status is not None and seen.status >= 400
+
+
+def judge_error_shape(seen: Seen, history: History) -> None:
+    problem = error_problem(seen.status or 0, seen.response_body)
+    expect(problem is None, f"{seen.method} {seen.url}: {problem}")
+
+
+def keyless(seen: Seen) -> bool:
+    """A request without a key to an operation that needs one."""
+    return seen.operation is not None and seen.operation.needs_auth and not seen.has_credential \
+        and seen.status is not None
+
+
+def judge_auth_required(seen: Seen, history: History) -> None:
+    expect(seen.status == 401, f"without a key, documented 401, received: {seen.method} {seen.operation.path} -> "
+                               f"{seen.status}")
+
+
+def on_documented(seen: Seen) -> bool:
+    return seen.operation is not None and seen.status is not None
+
+
+def judge_operation_present(seen: Seen, history: History) -> None:
+    templated = "{" in seen.operation.path
+    if seen.status == 405:
+        raise CheckFailed(f"documented operation missing on target: {seen.method} {seen.operation.path} -> 405")
+    if seen.status == 404 and seen.method == "GET" and not templated:
+        raise CheckFailed(f"documented operation missing on target: GET {seen.operation.path} -> 404")
+    if seen.status == 404 and not _resource_404(seen.response_body):
+        raise CheckFailed(f"documented operation missing on target: {seen.method} {seen.operation.path} -> 404 "
+                          "(not about the resource)")
+
+
+def _judging(judge: Judge, exchanges: list[Seen]) -> None:
     problems = []
-    for exchange in ctx.http.exchanges_since(mark):
-        if exchange.status is not None and exchange.status >= 400:
-            problem = error_problem(exchange.status, exchange.response_body)
-            if problem:
-                problems.append(f"{exchange.method} {exchange.url}: {problem}")
-    expect(not problems, f"{len(problems)} error answer(s) not in the error shape; first: {problems[0] if problems else ''}")
+    for seen in exchanges:
+        try:
+            judge_all(judge, [seen])
+        except CheckFailed as exc:
+            problems.append(str(exc))
+        except CheckSkipped:  # the judge does not apply to this answer
+            pass
+    if problems:
+        raise CheckFailed(f"{len(problems)} answer(s) fail: {problems[0]}" if len(problems) > 1 else problems[0])
+
+
+def error_shape(ctx: CheckContext) -> None:
+    answers = [ctx.http.request("GET", "/models", auth=False),
+               ctx.http.request("GET", "/models", key="contract-tests-not-a-key"),
+               ctx.http.request("POST", "/chat/completions", json={"messages": "not a list"})]
+    _judging(JUDGES["errors.error_shape"], [ctx.seen(r) for r in answers])
 
 
 def _probe(ctx: CheckContext, operation) -> tuple[str, str, object]:
@@ -57,24 +101,25 @@ def auth_required(ctx: CheckContext) -> None:
                                         and operation.path not in ("/chat/completions", "/embeddings")):
             continue
         method, path, body = _probe(ctx, operation)
-        response = ctx.http.request(method, path, auth=False, json=body)
-        if response.status_code != 401:
-            accepted.append(f"{method} {operation.path} -> {response.status_code}")
+        seen = ctx.seen(ctx.http.request(method, path, auth=False, json=body))
+        try:
+            judge_all(JUDGES["errors.auth_required"], [seen])
+        except CheckFailed:
+            accepted.append(f"{method} {operation.path} -> {seen.status}")
     expect(not accepted, f"without a key, documented 401, received: {', '.join(accepted)}")
 
 
 def operations_present(ctx: CheckContext) -> None:
-    missing = []
+    answers = []
     for operation in ctx.spec.operations:
-        if operation.method != "GET":
-            continue
-        path = re.sub(r"{[^}]+}", PROBE_ID, operation.path)
-        response = ctx.http.request("GET", path)
-        templated = "{" in operation.path
-        if response.status_code == 405 or (response.status_code == 404 and not templated):
-            missing.append(f"GET {operation.path} -> {response.status_code}")
-        elif response.status_code == 404 and templated and not _resource_404(response.text):
-            missing.append(f"GET {operation.path} -> 404 (not about the resource)")
+        if operation.method == "GET":
+            answers.append(ctx.seen(ctx.http.request("GET", re.sub(r"{[^}]+}", PROBE_ID, operation.path))))
+    missing = []
+    for seen in answers:
+        try:
+            judge_all(JUDGES["spec.operations_present"], [seen])
+        except CheckFailed as exc:
+            missing.append(str(exc).removeprefix("documented operation missing on target: "))
     if missing:
         raise CheckFailed("documented operation missing on target: " + ", ".join(missing))
 
@@ -84,13 +129,21 @@ def _resource_404(text: str) -> bool:
     return error_problem(404, text) is None and "unknown_path" not in text
 
 
+JUDGES = {
+    "errors.error_shape": Judge(is_error, judge_error_shape),
+    "errors.auth_required": Judge(keyless, judge_auth_required),
+    "spec.operations_present": Judge(on_documented, judge_operation_present),
+}
+
 CHECKS = [
-    Check("errors.error_shape", error_shape, "*", MUST, basis="overlay",
+    Check("errors.error_shape", error_shape, "*", MUST, basis="overlay", judge=JUDGES["errors.error_shape"],
           source="spec/overlay.yml: components.schemas.Error; OpenAI API reference: Error codes",
           reason="Every 4xx and 5xx is {'error': {'message', 'type', 'param', 'code'}}: the SDKs raise typed errors "
                  "from it."),
     Check("errors.auth_required", auth_required, "*", MUST, source="spec/requesty-openapi.yml: security bearerAuth",
+          judge=JUDGES["errors.auth_required"],
           reason="Every operation refuses a request without a key with 401."),
     Check("spec.operations_present", operations_present, "*", MUST, source="spec/requesty-openapi.yml: paths",
+          judge=JUDGES["spec.operations_present"],
           reason="Every documented read operation exists on the target; a 404 or 405 there is drift from the spec."),
 ]

@@ -21,6 +21,7 @@ class HttpCalls:
         self._target = target
         self.max_tokens = max_tokens
         self._cache: dict[object, Any] = {}
+        self.last_response: httpx.Response | None = None  # the answer to the last request sent
 
     # -- requests and their record -----------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, key: str | None = None, auth: bool = True,
@@ -29,7 +30,8 @@ class HttpCalls:
         sent = dict(headers or {})
         if auth:
             sent.update(self._target.auth_headers(key))
-        return self._target.client.request(method, path, json=json, headers=sent)
+        self.last_response = self._target.client.request(method, path, json=json, headers=sent)
+        return self.last_response
 
     def mark(self) -> int:
         """A place in the run's exchanges: :meth:`exchanges_since` gives what came after it."""
@@ -102,6 +104,10 @@ class HttpCalls:
         return response
 
     def embeddings(self, model: str, inputs: list[str], encoding_format: str = "float") -> dict:
+        return self.ok(self.embeddings_response(model, inputs, encoding_format), "POST /embeddings")
+
+    def embeddings_response(self, model: str, inputs: list[str], encoding_format: str = "float") -> httpx.Response:
+        """An embeddings answer (made once a run per arguments)."""
         body = {"model": model, "input": inputs, "encoding_format": encoding_format}
         return self.once(("embeddings", model, tuple(inputs), encoding_format),
-                         lambda: self.ok(self.request("POST", "/embeddings", json=body), "POST /embeddings"))
+                         lambda: self.request("POST", "/embeddings", json=body))

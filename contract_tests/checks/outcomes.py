@@ -4,7 +4,14 @@ from __future__ import annotations
 
 
 class CheckFailed(AssertionError):
-    """The target did not do what is documented: the message says what was received and what was documented."""
+    """The target did not do what is documented: the message says what was received and what was documented.
+
+    ``exchange``: the exchange (a :class:`contract_tests.traffic.Seen`) it was found on, when a judge knows it.
+    """
+
+    def __init__(self, message: str = "", exchange: object = None):
+        super().__init__(message)
+        self.exchange = exchange
 
 
 class CheckSkipped(Exception):

@@ -1,4 +1,9 @@
-"""SSE: a chat stream as the OpenAI SDKs read it."""
+"""SSE: a chat stream as the OpenAI SDKs read it.
+
+Each check is a judge of one streamed answer (``judge_*``), which the audit
+applies to every 200 stream it sees, and an active part that asks for a stream
+and hands it to the judge.
+"""
 
 from __future__ import annotations
 
@@ -9,30 +14,43 @@ import httpx
 from contract_tests import sse
 from contract_tests.checks.check import Check
 from contract_tests.checks.context import CheckContext
-from contract_tests.checks.outcomes import CheckFailed, expect
+from contract_tests.checks.judge import History, Judge, judge_all
+from contract_tests.checks.outcomes import CheckFailed, CheckSkipped, expect
 from contract_tests.checks.values import number
 from contract_tests.results import MUST, SHOULD
+from contract_tests.traffic import Seen
 
 OP = "POST /chat/completions"
 WIRE = "OpenAI API reference: Chat Completions streaming (chat.completion.chunk); spec/overlay.yml: ChatCompletionChunk"
+STREAM_FIELDS = ("stream", "stream_options")
 
 
 def _stream(ctx: CheckContext) -> httpx.Response:
     return ctx.http.stream(ctx.catalog.chat_model())
 
 
-def _chunks(ctx: CheckContext) -> list[dict]:
-    return sse.chunks(_stream(ctx).text)
+def is_chat(seen: Seen) -> bool:
+    return seen.label == OP and seen.status == 200
 
 
-def content_type(ctx: CheckContext) -> None:
-    received = _stream(ctx).headers.get("content-type", "")
+def is_stream(seen: Seen) -> bool:
+    """A chat completion asked with ``stream: true`` and answered 200."""
+    return is_chat(seen) and seen.asked_stream
+
+
+def with_usage(seen: Seen) -> bool:
+    return is_stream(seen) and (seen.asked("stream_options") or {}).get("include_usage") is True
+
+
+# -- judges: one streamed answer in, CheckFailed out ----------------------------------------------------------------
+def judge_content_type(seen: Seen, history: History) -> None:
+    received = seen.content_type
     expect(received.split(";")[0].strip() == "text/event-stream",
            f"stream content type: received {received!r}, documented text/event-stream")
 
 
-def data_json(ctx: CheckContext) -> None:
-    events, problems = sse.parse(_stream(ctx).text)
+def judge_data_json(seen: Seen, history: History) -> None:
+    events, problems = sse.parse(seen.response_body)
     expect(not problems, f"stream grammar: {problems[0]}" if problems else "")
     expect(events, "stream: received no event, documented a sequence of data events")
     for position, event in enumerate(events, 1):
@@ -46,15 +64,15 @@ def data_json(ctx: CheckContext) -> None:
         expect(isinstance(value, dict), f"event {position}: data is JSON but not an object: {event.data[:120]!r}")
 
 
-def done_last(ctx: CheckContext) -> None:
-    events, _ = sse.parse(_stream(ctx).text)
+def judge_done_last(seen: Seen, history: History) -> None:
+    events, _ = sse.parse(seen.response_body)
     done = [i for i, e in enumerate(events) if e.is_done]
     expect(done, "stream: no `data: [DONE]` event, documented as the last event")
     expect(done == [len(events) - 1], f"stream: [DONE] at event {done[0] + 1} of {len(events)}, documented last and once")
 
 
-def one_id_model(ctx: CheckContext) -> None:
-    chunks = _chunks(ctx)
+def judge_one_id_model(seen: Seen, history: History) -> None:
+    chunks = seen.chunks
     expect(chunks, "stream: no JSON chunk received")
     ids = {c.get("id") for c in chunks}
     models = {c.get("model") for c in chunks}
@@ -62,21 +80,21 @@ def one_id_model(ctx: CheckContext) -> None:
     expect(len(models) == 1 and None not in models, f"stream: chunk models {sorted(map(str, models))}, documented one")
 
 
-def role_first(ctx: CheckContext) -> None:
-    chunks = [c for c in _chunks(ctx) if c.get("choices")]
+def judge_role_first(seen: Seen, history: History) -> None:
+    chunks = [c for c in seen.chunks if c.get("choices")]
     expect(chunks, "stream: no chunk with choices received")
     delta = (chunks[0]["choices"][0] or {}).get("delta") or {}
     expect(delta.get("role") == "assistant", f"first delta: received {delta}, documented role 'assistant'")
 
 
-def one_finish_reason(ctx: CheckContext) -> None:
-    reasons = [choice.get("finish_reason") for c in _chunks(ctx) for choice in c.get("choices") or []
+def judge_one_finish_reason(seen: Seen, history: History) -> None:
+    reasons = [choice.get("finish_reason") for c in seen.chunks for choice in c.get("choices") or []
                if isinstance(choice, dict) and choice.get("finish_reason") is not None]
     expect(len(reasons) == 1, f"stream: received {len(reasons)} finish_reason values {reasons[:5]}, documented one")
 
 
-def usage_chunk(ctx: CheckContext) -> None:
-    chunks = _chunks(ctx)
+def judge_usage_chunk(seen: Seen, history: History) -> None:
+    chunks = seen.chunks
     expect(chunks, "stream: no JSON chunk received")
     last = chunks[-1]
     expect(last.get("choices") == [] and isinstance(last.get("usage"), dict),
@@ -87,30 +105,93 @@ def usage_chunk(ctx: CheckContext) -> None:
     expect(not extra, f"stream: {len(extra)} chunk(s) before the last carry usage, documented null")
 
 
-def matches_non_stream(ctx: CheckContext) -> None:
-    text = _stream(ctx).text
-    body = ctx.http.chat_json(ctx.catalog.chat_model())
+def _without_stream(seen: Seen) -> object:
+    body = seen.request_json
+    return {k: v for k, v in body.items() if k not in STREAM_FIELDS} if isinstance(body, dict) else None
+
+
+def _content(seen: Seen) -> str:
+    if seen.asked_stream:
+        return sse.content(seen.response_body)
+    body = seen.response_json if isinstance(seen.response_json, dict) else {}
     choices = body.get("choices") or [{}]
-    expected = ((choices[0] or {}).get("message") or {}).get("content") or ""
-    received = sse.content(text)
+    return ((choices[0] or {}).get("message") or {}).get("content") or ""
+
+
+def judge_matches_non_stream(seen: Seen, history: History) -> None:
+    """A chat answer against an earlier answer to the same request the other way (streamed or not)."""
+    asked = _without_stream(seen)
+    partner = history.latest(lambda s: is_chat(s) and s.asked_stream != seen.asked_stream and asked is not None
+                             and _without_stream(s) == asked)
+    if partner is None:
+        raise CheckSkipped("no answer to the same request the other way (streamed or not) before it")
+    stream, plain = (seen, partner) if seen.asked_stream else (partner, seen)
+    received, expected = _content(stream), _content(plain)
     expect(received == expected, f"stream content {received[:120]!r} differs from the non-stream content "
                                  f"{expected[:120]!r}")
 
 
-CHECKS = [Check(name, func, OP, MUST, source=WIRE, reason=reason) for name, func, reason in (
-    ("sse.content_type", content_type, "SDKs only parse a stream served as text/event-stream."),
-    ("sse.data_json", data_json, "Every event is a `data:` line holding one JSON chunk (or the [DONE] terminator)."),
-    ("sse.done_last", done_last, "`data: [DONE]` ends the stream; the SDKs stop reading there."),
-    ("sse.one_id_model", one_id_model, "Every chunk of one completion carries the same id and model."),
-    ("sse.role_first", role_first, "The first delta says who speaks: role assistant."),
-    ("sse.one_finish_reason", one_finish_reason,
-     "Exactly one chunk ends the choice with a finish_reason; the others carry null."),
+# -- the active checks: ask, then judge what came ------------------------------------------------------------------
+def content_type(ctx: CheckContext) -> None:
+    judge_all(JUDGES["sse.content_type"], [ctx.seen(_stream(ctx))])
+
+
+def data_json(ctx: CheckContext) -> None:
+    judge_all(JUDGES["sse.data_json"], [ctx.seen(_stream(ctx))])
+
+
+def done_last(ctx: CheckContext) -> None:
+    judge_all(JUDGES["sse.done_last"], [ctx.seen(_stream(ctx))])
+
+
+def one_id_model(ctx: CheckContext) -> None:
+    judge_all(JUDGES["sse.one_id_model"], [ctx.seen(_stream(ctx))])
+
+
+def role_first(ctx: CheckContext) -> None:
+    judge_all(JUDGES["sse.role_first"], [ctx.seen(_stream(ctx))])
+
+
+def one_finish_reason(ctx: CheckContext) -> None:
+    judge_all(JUDGES["sse.one_finish_reason"], [ctx.seen(_stream(ctx))])
+
+
+def usage_chunk(ctx: CheckContext) -> None:
+    judge_all(JUDGES["sse.usage_chunk"], [ctx.seen(_stream(ctx))])
+
+
+def matches_non_stream(ctx: CheckContext) -> None:
+    stream = ctx.seen(_stream(ctx))
+    plain = ctx.http.chat(ctx.catalog.chat_model())
+    ctx.http.ok(plain, OP)
+    judge_all(MATCHES, [stream, ctx.seen(plain)])
+
+
+MATCHES = Judge(is_chat, judge_matches_non_stream)
+JUDGES = {
+    "sse.content_type": Judge(is_stream, judge_content_type),
+    "sse.data_json": Judge(is_stream, judge_data_json),
+    "sse.done_last": Judge(is_stream, judge_done_last),
+    "sse.one_id_model": Judge(is_stream, judge_one_id_model),
+    "sse.role_first": Judge(is_stream, judge_role_first),
+    "sse.one_finish_reason": Judge(is_stream, judge_one_finish_reason),
+    "sse.usage_chunk": Judge(with_usage, judge_usage_chunk),
+}
+
+CHECKS = [Check(f"sse.{func.__name__}", func, OP, MUST, source=WIRE, reason=reason, judge=JUDGES[f"sse.{func.__name__}"])
+          for func, reason in (
+    (content_type, "SDKs only parse a stream served as text/event-stream."),
+    (data_json, "Every event is a `data:` line holding one JSON chunk (or the [DONE] terminator)."),
+    (done_last, "`data: [DONE]` ends the stream; the SDKs stop reading there."),
+    (one_id_model, "Every chunk of one completion carries the same id and model."),
+    (role_first, "The first delta says who speaks: role assistant."),
+    (one_finish_reason, "Exactly one chunk ends the choice with a finish_reason; the others carry null."),
 )] + [
     Check("sse.usage_chunk", usage_chunk, OP, MUST,
           source=f"{WIRE}; Requesty changelog: cost on the final chunk with stream_options.include_usage",
           reason="With stream_options.include_usage, one last chunk before [DONE] has empty choices and the usage, "
-                 "with its cost; every other chunk has usage null."),
+                 "with its cost; every other chunk has usage null.", judge=JUDGES["sse.usage_chunk"]),
     Check("sse.matches_non_stream", matches_non_stream, OP, MUST, live_level=SHOULD, source=WIRE,
           reason="A stream says what the same request says without streaming (a must on a deterministic target, "
-                 "a should on a live router whose models sample)."),
+                 "a should on a live router whose models sample).", judge=MATCHES),
 ]

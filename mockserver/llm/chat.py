@@ -22,7 +22,7 @@ from mockserver.llm import tokens
 from mockserver.llm.caching import NO_CACHE, CacheUse
 from mockserver.llm.catalog import DEFAULT_MODEL, Catalog, ModelInfo
 from mockserver.llm.overrides import Overrides
-from mockserver.llm.reasoning import reason
+from mockserver.llm.reasoning import reason, within
 from mockserver.llm.replies import last_user_text, reply_text
 from mockserver.llm.structured import EMPTY_OBJECT, compile_schema, generate_valid
 
@@ -74,9 +74,6 @@ def complete(request: Mapping[str, Any], catalog: Catalog, overrides: Overrides,
     answer gives it, ``cache`` the prompt-cache reads and writes (:mod:`mockserver.llm.caching`).
     """
     model = model or catalog.require(request.get("model") or DEFAULT_MODEL, "chat")
-    thinking = reason(model, request.get("reasoning_effort"))
-    extra = (thinking.text, served)
-    bill = partial(_bill, model, cache, thinking.tokens)
     messages: Sequence[Mapping[str, Any]] = request["messages"]
     tools, tool_choice = request.get("tools"), request.get("tool_choice")
     functions = _functions(tools) if tools else []
@@ -84,6 +81,11 @@ def complete(request: Mapping[str, Any], catalog: Catalog, overrides: Overrides,
     prompt_tokens = tokens.count_prompt(messages, tools, response_format)
     max_tokens = _whole(request.get("max_tokens"))
     _check_limits(model, prompt_tokens, max_tokens)
+    thinking = within(reason(model, request.get("reasoning_effort")), max_tokens)
+    if max_tokens is not None:  # max_tokens bounds every completion token, reasoning first (as OpenAI's models)
+        max_tokens -= thinking.tokens
+    extra = (thinking.text, served)
+    bill = partial(_bill, model, cache, thinking.tokens)
     called = _tool_to_call(tool_choice, functions, messages) if functions or tool_choice is not None else None
     if called is not None:
         name, parameters, index = called

@@ -62,6 +62,13 @@ def reason(model: ModelInfo, effort: Any) -> Reasoning:
     return Reasoning(level, count, thought(count) if model.reasoning_content else None)
 
 
+def within(thinking: Reasoning, max_tokens: int | None) -> Reasoning:
+    """``thinking`` cut to ``max_tokens``: the request's bound on completion tokens, reasoning included."""
+    if max_tokens is None or thinking.tokens <= max_tokens:
+        return thinking
+    return Reasoning(thinking.level, max_tokens, thought(max_tokens) if thinking.text is not None else None)
+
+
 def thought(count: int) -> str:
     """A reasoning text of exactly ``count`` tokens (by :mod:`mockserver.llm.tokens`)."""
     per_thought = tokens.count(THOUGHT) - 1  # its trailing space joins the next copy's first word

@@ -1,0 +1,230 @@
+"""``contract-tests proxy``: the audit, live, on the traffic that passes through a reverse proxy.
+
+Every request goes on to the upstream as it came; every answer comes back piece by piece as the
+upstream sends it (a stream is never buffered); when an exchange ends, it is judged off the
+request path (one worker thread, in the order the exchanges ended) by the same
+:class:`~contract_tests.audit.auditor.Auditor` as ``contract-tests audit``. The proxy never sends a
+request of its own. The report files are rewritten every few seconds or every few exchanges, and
+once more when the proxy stops (Ctrl-C).
+
+Unlike a recording, the proxy sees the credentials before it redacts them: it knows which key made
+which call (by a fingerprint, never the key), so the checks that tie calls to keys are judged too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import httpx
+from starlette.types import Receive, Scope, Send
+
+from contract_tests.audit.auditor import Auditor
+from contract_tests.events import Consumer
+from contract_tests.results import RunResult
+from contract_tests.traffic import Operations, make
+from mockserver.errors import error_body
+from mockserver.recording.proxy import HOP_BY_HOP, RESPONSE_DROPPED, Upstream
+from mockserver.responses import dumps
+
+EVERY = 20  # exchanges between two rewrites of the reports
+INTERVAL = 5.0  # seconds
+
+
+@dataclass
+class Reports:
+    """Writes the audit's reports with the run's consumers: every ``every`` exchanges or ``interval`` seconds."""
+
+    auditor: Auditor
+    target: str
+    consumers: list[Consumer]
+    every: int = EVERY
+    interval: float = INTERVAL
+    written_at: int = 0
+    written: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=time.monotonic)
+
+    def notes(self) -> list[str]:
+        notes = [f"audit proxy in front of {self.target}: {len(self.auditor.exchanges)} exchanges passed through; "
+                 "the proxy sent no request of its own, so there is no spend of its own"]
+        if self.auditor.unjudged:
+            notes.append(f"{self.auditor.unjudged} exchanges had no answer or were cut short: not judged")
+        return notes
+
+    def maybe(self) -> None:
+        count = len(self.auditor.exchanges)
+        due = count - self.written_at >= self.every or time.monotonic() - self.written >= self.interval
+        if due and count > self.written_at:
+            self.write()
+
+    def write(self) -> RunResult:
+        self.written_at, self.written = len(self.auditor.exchanges), time.monotonic()
+        result = None
+        for event in self.auditor.events(f"traffic to {self.target}", self.notes(), time.monotonic() - self.started):
+            for consume in self.consumers:
+                consume(event)
+            result = getattr(event, "result", result)
+        assert result is not None
+        return result
+
+
+class AuditProxy:
+    """The proxy as an ASGI app: forward, stream back, and hand each finished exchange to the auditor."""
+
+    def __init__(self, upstream: Upstream, auditor: Auditor, operations: Operations,
+                 after: Callable[[], None] | None = None, client: httpx.AsyncClient | None = None):
+        self.upstream = upstream
+        self.auditor = auditor
+        self.operations = operations
+        self.after = after or (lambda: None)
+        self.client = client or httpx.AsyncClient(timeout=httpx.Timeout(600, connect=10), follow_redirects=False)
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit")  # judged in the order they end
+        self._next = 0
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        self._next += 1
+        number = self._next
+        body = await _read_body(receive)
+        method, path = scope["method"], scope["path"]
+        query = scope["query_string"].decode("latin-1")
+        headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
+        forwarded = [(k, v) for k, v in headers if k not in HOP_BY_HOP] + [("accept-encoding", "identity")]
+        url = self.upstream.origin + scope.get("raw_path", path.encode()).decode("latin-1") + (f"?{query}" if query else "")
+        started = time.perf_counter()
+        try:
+            upstream = await self.client.send(self.client.build_request(method, url, headers=forwarded, content=body),
+                                              stream=True)
+        except httpx.HTTPError as exc:
+            await _send_error(send, 502, f"The upstream {self.upstream.origin} could not be reached "
+                                         f"({type(exc).__name__}).")
+            self._judge(number, method, url, path, headers, body, None, [], b"", False, started)
+            return
+        response_headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in upstream.headers.raw
+                            if k.decode("latin-1").lower() not in RESPONSE_DROPPED]
+        pieces: list[bytes] = []
+        complete = False
+        gone = asyncio.create_task(_disconnected(receive))  # a client that leaves stops the upstream stream too
+        try:
+            await send({"type": "http.response.start", "status": upstream.status_code,
+                        "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response_headers]})
+            async for data in upstream.aiter_raw():
+                if gone.done():
+                    break
+                if data:
+                    pieces.append(data)
+                    await send({"type": "http.response.body", "body": data, "more_body": True})
+            else:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                complete = True
+        except (httpx.HTTPError, OSError):
+            pass  # the upstream or the client dropped the answer: judged as cut short
+        finally:
+            gone.cancel()
+            await upstream.aclose()
+            self._judge(number, method, url, path, headers, body, upstream.status_code, response_headers,
+                        b"".join(pieces), complete, started)
+
+    def _judge(self, number: int, method: str, url: str, path: str, headers: list[tuple[str, str]], body: bytes,
+               status: int | None, response_headers: list[tuple[str, str]], content: bytes, complete: bool,
+               started: float) -> None:
+        elapsed = time.perf_counter() - started
+
+        def work() -> None:
+            seen = make(method, url, dict(reversed(headers)), body, status, dict(reversed(response_headers)), content,
+                        self.auditor.redactor, source=f"proxy exchange {number}", operations=self.operations,
+                        know_credential=True, path=path)
+            self.auditor.feed(seen, complete=complete, elapsed=elapsed)
+            self.after()
+
+        self.worker.submit(work)
+
+    def drain(self) -> None:
+        """Wait until every exchange handed over is judged."""
+        self.worker.shutdown(wait=True)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.client.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def _disconnected(receive: Receive) -> None:
+    """Returns when the client has gone (after the request body, ``receive`` has nothing else to say)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _read_body(receive: Receive) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return body
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+
+
+async def _send_error(send: Send, status: int, message: str) -> None:
+    payload = dumps(error_body(status, message, code="upstream_unreachable"))
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+
+
+def serve(upstream_url: str, host: str, port: int, auditor: Auditor, consumers: list[Consumer], *,
+          every: int = EVERY, interval: float = INTERVAL, announce: Callable[[str], None] = print) -> RunResult:
+    """Serve the proxy until interrupted (Ctrl-C), then judge what is left and write the final reports.
+
+    Raises ValueError (a bad URL) and ServeError (a port that cannot be bound) before anything is served.
+    """
+    import uvicorn
+
+    from mockserver.server import bind
+
+    upstream = Upstream.parse(upstream_url)
+    sock = bind(host, port)
+    reports = Reports(auditor, upstream_url, consumers, every=every, interval=interval)
+    proxy = AuditProxy(upstream, auditor, Operations(auditor.spec), after=reports.maybe)
+    shown = f"[{host}]" if ":" in host else host
+    announce(f"contract-tests: auditing the traffic to {upstream_url}")
+    announce(f"  base URL:  http://{shown}:{sock.getsockname()[1]}{upstream.base_path}")
+    announce(f"  reports:   rewritten every {interval:g} s or {every} exchanges, and at the end")
+    announce("  nothing is sent but what clients send; Ctrl-C to stop")
+    server = uvicorn.Server(uvicorn.Config(proxy, log_level="warning", access_log=False, lifespan="on",
+                                           server_header=False, date_header=False))
+    stop = threading.Event()
+
+    def tick() -> None:  # the reports follow the clock too, when traffic pauses
+        while not stop.wait(interval):
+            proxy.worker.submit(reports.maybe)
+
+    ticker = threading.Thread(target=tick, name="audit-reports", daemon=True)
+    ticker.start()
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn shut down gracefully, then re-raised the signal: the end of the session
+        pass
+    finally:
+        stop.set()
+        ticker.join()
+        sock.close()
+        proxy.drain()
+    return reports.write()
