@@ -11,6 +11,7 @@ from contract_tests.checks.outcomes import CheckFailed, expect
 from contract_tests.results import MUST
 
 PROBE_ID = "contract-tests-probe"
+INFERENCE = ("/chat/completions", "/embeddings", "/responses", "/messages", "/messages/count_tokens")
 
 
 def error_problem(status: int, text: str) -> str | None:
@@ -45,8 +46,12 @@ def _probe(ctx: CheckContext, operation) -> tuple[str, str, object]:
     path = re.sub(r"{[^}]+}", PROBE_ID, operation.path)
     body: object = None
     if operation.body is not None:
-        body = {"/chat/completions": ctx.http.chat_body(ctx.catalog.chat_model(), max_tokens=1),
-                "/embeddings": {"model": "any", "input": "probe"}}.get(operation.path, {})
+        model = ctx.catalog.chat_model()
+        message = {"model": model, "max_tokens": 1, "messages": [{"role": "user", "content": "probe"}]}
+        body = {"/chat/completions": ctx.http.chat_body(model, max_tokens=1),
+                "/embeddings": {"model": "any", "input": "probe"},
+                "/responses": {"model": model, "input": "probe", "max_output_tokens": 1},
+                "/messages": message, "/messages/count_tokens": message}.get(operation.path, {})
     return operation.method, path, body
 
 
@@ -61,6 +66,27 @@ def auth_required(ctx: CheckContext) -> None:
         if response.status_code != 401:
             accepted.append(f"{method} {operation.path} -> {response.status_code}")
     expect(not accepted, f"without a key, documented 401, received: {', '.join(accepted)}")
+
+
+WRONG_KEY = "contract-tests-wrong-key-0000"
+
+
+def wrong_key_401(ctx: CheckContext) -> None:
+    refused, told_400 = [], []
+    for operation in ctx.spec.operations:
+        if not operation.needs_auth or (operation.method != "GET" and not ctx.allow_writes
+                                        and operation.path not in INFERENCE):
+            continue
+        if f"{operation.method} {operation.path}" in ctx.http.missing:
+            continue  # not implemented on the target: said once in the run's notes
+        method, path, body = _probe(ctx, operation)
+        status = ctx.http.request(method, path, key=WRONG_KEY, json=body).status_code
+        if status == 400:
+            told_400.append(f"{method} {operation.path}")
+        elif status != 401:
+            refused.append(f"{method} {operation.path} -> {status}")
+    expect(not told_400, f"a wrong key is answered 400 (a request error), documented 401: {', '.join(told_400)}")
+    expect(not refused, f"with a wrong key, documented 401, received: {', '.join(refused)}")
 
 
 def operations_present(ctx: CheckContext) -> None:
@@ -91,6 +117,10 @@ CHECKS = [
                  "from it."),
     Check("errors.auth_required", auth_required, "*", MUST, source="spec/requesty-openapi.yml: security bearerAuth",
           reason="Every operation refuses a request without a key with 401."),
+    Check("errors.wrong_key_401", wrong_key_401, "*", MUST, basis="overlay",
+          source="spec/requesty-openapi.yml: security bearerAuth; "
+                 "spec/overlay.yml: Unauthorized ('Missing, unknown, expired or deleted API key')",
+          reason="Every operation refuses a wrong key (not only a missing one) with 401; a 400 is named as such."),
     Check("spec.operations_present", operations_present, "*", MUST, source="spec/requesty-openapi.yml: paths",
           reason="Every documented read operation exists on the target; a 404 or 405 there is drift from the spec."),
 ]

@@ -8,7 +8,8 @@ from contract_tests.checks.check import Check
 from contract_tests.checks.context import CheckContext
 from contract_tests.checks.outcomes import expect
 from contract_tests.checks.values import number
-from contract_tests.results import MUST
+from contract_tests.checks.catalog import kind
+from contract_tests.results import MUST, SHOULD
 
 OP = "GET /models"
 
@@ -29,6 +30,13 @@ def non_negative_prices(ctx: CheckContext) -> None:
                 expect(number(value) and value >= 0, f"model {model.get('id')}: {name} {value!r}, documented >= 0")
 
 
+def prices_listed(ctx: CheckContext) -> None:
+    unpriced = [str(m.get("id")) for m in ctx.catalog.models() if kind(m) in ("chat", "embedding")
+                and not (number(m.get("input_price")) and number(m.get("output_price")))]
+    expect(not unpriced, f"GET /models: {len(unpriced)} chat or embedding model(s) without input_price and "
+                         f"output_price, e.g. {unpriced[:3]}: their costs cannot be checked")
+
+
 CHECKS = [
     Check("models.unique_ids", unique_ids, OP, MUST,
           source="spec/requesty-openapi.yml: ListModelsResponse, Model.id; OpenAI API reference: Models",
@@ -36,4 +44,7 @@ CHECKS = [
     Check("models.non_negative_prices", non_negative_prices, OP, MUST, basis="overlay",
           source="spec/overlay.yml: Model input_price output_price ('Prices and context windows are never negative')",
           reason="A price is a non-negative USD amount per million tokens."),
+    Check("models.prices_listed", prices_listed, OP, SHOULD,
+          source="spec/requesty-openapi.yml: Model.input_price, Model.output_price ('price per million tokens in USD')",
+          reason="Every chat and embedding model lists its prices: without them no cost can be checked."),
 ]

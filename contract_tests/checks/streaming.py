@@ -9,8 +9,9 @@ import httpx
 from contract_tests import sse
 from contract_tests.checks.check import Check
 from contract_tests.checks.context import CheckContext
+from contract_tests.checks.http_calls import TOOL
 from contract_tests.checks.outcomes import CheckFailed, expect
-from contract_tests.checks.values import number
+from contract_tests.checks.values import json_problem, number
 from contract_tests.results import MUST, SHOULD
 
 OP = "POST /chat/completions"
@@ -97,6 +98,48 @@ def matches_non_stream(ctx: CheckContext) -> None:
                                  f"{expected[:120]!r}")
 
 
+def chunk_object(ctx: CheckContext) -> None:
+    objects = [c.get("object") for c in _chunks(ctx)]
+    wrong = [o for o in objects if o != "chat.completion.chunk"]
+    expect(objects and not wrong, f"stream: chunk object {wrong[:1] or objects[:1]}, documented "
+                                  "'chat.completion.chunk' on every chunk")
+
+
+def tool_call_deltas(ctx: CheckContext) -> None:
+    tools = [{"type": "function", "function": TOOL}]
+    response = ctx.http.chat(ctx.catalog.chat_model(), stream=True, tools=tools, tool_choice="required")
+    if response.status_code != 200:
+        ctx.http.ok(response, OP)
+    calls: dict[int, dict] = {}
+    for chunk in sse.chunks(response.text):
+        for choice in chunk.get("choices") or []:
+            for delta in ((choice or {}).get("delta") or {}).get("tool_calls") or []:
+                index = delta.get("index")
+                expect(isinstance(index, int) and not isinstance(index, bool),
+                       f"tool_calls delta {str(delta)[:160]}: no integer index, documented on every delta")
+                call = calls.setdefault(index, {"ids": [], "name": None, "arguments": ""})
+                if delta.get("id") is not None:
+                    call["ids"].append(delta["id"])
+                function = delta.get("function") or {}
+                call["name"] = call["name"] or function.get("name")
+                call["arguments"] += function.get("arguments") or ""
+    expect(calls, "tool_choice required: the stream carries no tool_calls delta")
+    for index, call in sorted(calls.items()):
+        expect(len(call["ids"]) == 1, f"tool call {index}: id given {len(call['ids'])} times {call['ids'][:3]}, "
+                                      "documented once, on its first delta")
+        expect(call["name"] == TOOL["name"], f"tool call {index}: name {call['name']!r}, the tool is {TOOL['name']!r}")
+        problem = json_problem(call["arguments"], TOOL["parameters"], f"tool call {index} arguments joined")
+        expect(problem is None, problem or "")
+
+
+def usage_only_when_asked(ctx: CheckContext) -> None:
+    chunks = sse.chunks(ctx.http.stream(ctx.catalog.chat_model(), include_usage=False).text)
+    expect(chunks, "stream: no JSON chunk received")
+    carrying = [i for i, c in enumerate(chunks, 1) if c.get("usage") is not None]
+    expect(not carrying, f"stream without stream_options.include_usage: chunk {carrying[:1]} carries usage "
+                         f"{str(chunks[carrying[0] - 1].get('usage'))[:120] if carrying else ''}, documented none")
+
+
 CHECKS = [Check(name, func, OP, MUST, source=WIRE, reason=reason) for name, func, reason in (
     ("sse.content_type", content_type, "SDKs only parse a stream served as text/event-stream."),
     ("sse.data_json", data_json, "Every event is a `data:` line holding one JSON chunk (or the [DONE] terminator)."),
@@ -105,6 +148,12 @@ CHECKS = [Check(name, func, OP, MUST, source=WIRE, reason=reason) for name, func
     ("sse.role_first", role_first, "The first delta says who speaks: role assistant."),
     ("sse.one_finish_reason", one_finish_reason,
      "Exactly one chunk ends the choice with a finish_reason; the others carry null."),
+    ("sse.chunk_object", chunk_object, "Every chunk's object is 'chat.completion.chunk'."),
+    ("sse.tool_call_deltas", tool_call_deltas,
+     "Every streamed tool_calls delta carries its index; a call's id comes once; its arguments join to JSON valid "
+     "against the tool's parameters."),
+    ("sse.usage_only_when_asked", usage_only_when_asked,
+     "Without stream_options.include_usage no chunk carries usage: the SDKs only expect it when asked."),
 )] + [
     Check("sse.usage_chunk", usage_chunk, OP, MUST,
           source=f"{WIRE}; Requesty changelog: cost on the final chunk with stream_options.include_usage",

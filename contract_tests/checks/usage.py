@@ -41,7 +41,8 @@ def cost_matches_prices(ctx: CheckContext) -> None:
     usage = usage_of(body, OP)
     model = ctx.catalog.model(ctx.catalog.chat_model()) or ctx.catalog.model(str(body.get("model")))
     if model is None or not (number(model.get("input_price")) and number(model.get("output_price"))):
-        raise CheckSkipped("the model used is not listed in /models with prices")
+        raise CheckSkipped("GET /models lists no prices for the model used: the cost cannot be checked "
+                           "(see models.prices_listed)")
     prompt, completion, cost = usage.get("prompt_tokens"), usage.get("completion_tokens"), usage.get("cost")
     if not (number(prompt) and number(completion) and number(cost)):
         raise CheckFailed(f"usage: received {usage}, documented token counts and cost")
