@@ -84,6 +84,16 @@ class HttpCalls:
             raise NotImplementedOnTarget(what, response.status_code)
         return response
 
+    def lacks(self, response: httpx.Response, operation: str) -> bool:
+        """Whether ``response`` says the path of ``operation`` is unknown to the target (recorded for the run's
+        notes): a 404 that names the unknown path, or a 405."""
+        text = response.text.lower()
+        if response.status_code == 405 or (response.status_code == 404
+                                           and ("unknown_path" in text or "unknown path" in text)):
+            self.missing.setdefault(operation, response.status_code)
+            return True
+        return False
+
     # -- inference: the model is the caller's choice (see Catalog) ---------------------------------------------------
     def chat_body(self, model: str, **extra: Any) -> dict[str, Any]:
         body = {"model": model, "messages": [{"role": "user", "content": PROMPT}], "max_tokens": self.max_tokens,
