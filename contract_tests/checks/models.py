@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+from contract_tests.checks.catalog import kind
 from contract_tests.checks.check import Check
 from contract_tests.checks.context import CheckContext
 from contract_tests.checks.outcomes import expect
 from contract_tests.checks.values import number
-from contract_tests.checks.catalog import kind
 from contract_tests.results import MUST, SHOULD
 
 OP = "GET /models"
