@@ -21,7 +21,7 @@ from contract_tests.budget import BudgetExhausted
 from contract_tests.checks import Check, all_checks
 from contract_tests.checks.context import CheckContext
 from contract_tests.checks.key_manager import WRITES_NEEDED
-from contract_tests.checks.outcomes import CheckFailed, CheckSkipped
+from contract_tests.checks.outcomes import NOT_IMPLEMENTED, CheckFailed, CheckSkipped
 from contract_tests.curl import curl_line
 from contract_tests.events import BudgetStopped, CheckFinished, CheckStarted, Consumer, Event, RunFinished, RunStarted
 from contract_tests.results import CheckResult, Finding, Layer, Origin, Outcome, RunResult
@@ -104,6 +104,17 @@ def _semantic_layer(ctx: CheckContext, checks: list[Check], result: RunResult) -
         if ctx.budget.exhausted and not told:
             told = True
             yield BudgetStopped(Layer.SEMANTIC, ctx.budget.stopped or "", ctx.budget.requests)
+    result.notes.extend(missing_notes(ctx, result))
+
+
+def missing_notes(ctx: CheckContext, result: RunResult) -> list[str]:
+    """One note per documented operation the target lacks, naming the checks skipped for it."""
+    notes = []
+    for operation, status in ctx.http.missing.items():
+        reason = f"{NOT_IMPLEMENTED}: {operation} (answered {status})"
+        skipped = [item.check for item in result.results if item.skip_reason == reason]
+        notes.append(f"{reason}; {len(skipped)} check(s) that depend on it skipped: {', '.join(skipped)}")
+    return notes
 
 
 def run_check(check: Check, ctx: CheckContext) -> CheckResult:

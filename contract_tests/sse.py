@@ -65,3 +65,17 @@ def chunks(text: str) -> list[dict]:
 def content(text: str) -> str:
     return "".join((choice.get("delta") or {}).get("content") or ""
                    for chunk in chunks(text) for choice in chunk.get("choices") or [] if isinstance(choice, dict))
+
+
+def typed(text: str) -> list[tuple[str | None, dict]]:
+    """The events of a typed stream (the Responses and Messages grammars): the ``event:`` name and the JSON."""
+    out: list[tuple[str | None, dict]] = []
+    for event in parse(text)[0]:
+        if event.is_done or not event.data:
+            continue
+        try:
+            value = event.json()
+        except ValueError:
+            value = {"type": None, "unreadable": event.data[:120]}
+        out.append((event.fields.get("event"), value if isinstance(value, dict) else {"type": None}))
+    return out

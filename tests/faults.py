@@ -74,6 +74,52 @@ def chunk_edit(edit: Callable[[int, dict], dict | None]) -> Fault:
     return on_stream(events)
 
 
+def typed_edit(edit: Callable[[dict], dict | None]) -> Fault:
+    """Edit each JSON event of a typed stream (Responses, Messages: ``event:`` and ``data:`` lines); None drops it."""
+
+    def events(blocks: list[str]) -> list[str]:
+        out = []
+        for block in blocks:
+            name, _, data = block.partition("\ndata: ")
+            if not (name.startswith("event: ") and data.startswith("{")):
+                out.append(block)
+                continue
+            changed = edit(json.loads(data))
+            if changed is not None:
+                out.append(f"{name}\ndata: {json.dumps(changed)}")
+        return out
+
+    return on_stream(events)
+
+
+def when_type(kind: str, edit: Callable[[dict], dict | None]) -> Callable[[dict], dict | None]:
+    return lambda event: edit(event) if event.get("type") == kind else event
+
+
+def _dead_keys_infer(inner: Handler) -> Handler:
+    """A dead key is refused on GET /models only: inference answers it as if it were the admin's."""
+
+    def handler(call: Call) -> Answer:
+        answer = inner(call)
+        if answer.status == 401 and call.token and call.method == "POST":
+            return inner(_with_admin(call))
+        return answer
+
+    return handler
+
+
+def _tool_deltas_without_index(chunk: dict) -> dict:
+    for choice in chunk.get("choices") or []:
+        for delta in (choice.get("delta") or {}).get("tool_calls") or []:
+            delta.pop("index", None)
+    return chunk
+
+
+def _messages_error_in_openai_shape(call: Call, answer: Answer) -> Answer:
+    error = answer.parsed().get("error") or {}
+    return Answer.json({"error": {"message": error.get("message", ""), "type": error.get("type", "")}}, answer.status)
+
+
 def on_request(edit: Callable[[Call], Call]) -> Fault:
     def wrap(inner: Handler) -> Handler:
         return lambda call: inner(edit(call))
@@ -341,6 +387,39 @@ FAULTS: dict[str, Fault] = {
     "caching.auto_cache_reads": _usage_details("prompt_tokens_details", cached_tokens=lambda u: 0),
     "reports.groups_sum": on_json(lambda c, a: c.method == "GET" and c.path.endswith("/usage"),
                                   lambda c, body: {**body, "groups": body["groups"][:-1]} if body.get("groups") else body),
+    "responses.stream_order": typed_edit(when_type("response.in_progress", lambda e: None)),
+    "responses.sequence_numbers": typed_edit(lambda e: {**e, "sequence_number": 1}),
+    "responses.ids_consistent": typed_edit(lambda e: {**e, "item_id": "item_elsewhere"} if "item_id" in e else e),
+    "responses.function_arguments": typed_edit(when_type("response.function_call_arguments.delta",
+                                                         lambda e: {**e, "delta": e["delta"] + ","})),
+    "responses.usage_matches": typed_edit(when_type("response.completed", lambda e: {**e, "response": {
+        **e["response"], "usage": {**e["response"]["usage"], "output_tokens": e["response"]["usage"]["output_tokens"] + 1}}})),
+    "responses.text_deltas": typed_edit(when_type("response.output_text.delta", lambda e: {**e, "delta": e["delta"] + "~"})),
+    "responses.cost_matches_prices": on_json(path_is("POST", "/responses"), lambda c, body: {
+        **body, "usage": {**body["usage"], "cost": body["usage"]["cost"] * 2}}),
+    "messages.stream_grammar": typed_edit(when_type("content_block_stop", lambda e: None)),
+    "messages.text_deltas": typed_edit(when_type("content_block_delta", lambda e: {
+        **e, "delta": {**e["delta"], "text": e["delta"]["text"] + "~"}} if "text" in e["delta"] else e)),
+    "messages.tool_input_json": typed_edit(when_type("content_block_delta", lambda e: {
+        **e, "delta": {**e["delta"], "partial_json": e["delta"]["partial_json"] + "}"}} if "partial_json" in e["delta"]
+        else e)),
+    "messages.usage_matches": typed_edit(when_type("message_delta", lambda e: {
+        **e, "usage": {**e["usage"], "output_tokens": e["usage"]["output_tokens"] + 1}})),
+    "messages.error_shape": on_answer(lambda c, a: c.path.startswith("/messages") and a.status >= 400,
+                                      _messages_error_in_openai_shape),
+    "sse.chunk_object": chunk_edit(lambda i, chunk: {**chunk, "object": "chat.completion"} if i == 1 else chunk),
+    "sse.tool_call_deltas": chunk_edit(lambda i, chunk: _tool_deltas_without_index(chunk)),
+    "sse.usage_only_when_asked": on_request(lambda c: replace(c, body={
+        **c.body, "stream_options": {"include_usage": True}}) if isinstance(c.body, dict) and c.body.get("stream")
+        and c.path == "/chat/completions" else c),
+    "structured.json_schema_reply": on_json(lambda c, a: _chat_json(c, a) and "response_format" in (c.body or {}),
+                                            lambda c, body: _set(("choices",), [{**body["choices"][0], "message": {
+                                                "role": "assistant", "content": '{"word": 1}'}}])(c, body)),
+    "keys.dead_key_refused_everywhere": _dead_keys_infer,
+    "errors.wrong_key_401": on_answer(lambda c, a: a.status == 401 and c.token is not None, lambda c, a: Answer.json(
+        {"error": {"message": "invalid request", "type": "invalid_request_error", "code": "invalid_request"}}, 400)),
+    "models.prices_listed": on_json(path_is("GET", "/models"), lambda c, body: _set(("data",), [
+        {k: v for k, v in body["data"][0].items() if k != "input_price"}, *body["data"][1:]])(c, body)),
     "reports.filters_keep": on_json(lambda c, a: path_is("GET", "/organization/usage")(c, a) and "tag" in c.query,
                                     lambda c, body: {**body, "total_requests": body["total_requests"] + 1}),
 }

@@ -121,6 +121,16 @@ class ReferenceGateway:
 
     # -- plumbing ---------------------------------------------------------------------------------------------------
     def __call__(self, call: Call) -> Answer:
+        answer = self._route(call)
+        if call.path.startswith("/messages") and answer.status >= 400:  # Anthropic's error shape there
+            problem = answer.parsed().get("error") or {}
+            kinds = {400: "invalid_request_error", 401: "authentication_error", 402: "billing_error",
+                     403: "permission_error", 404: "not_found_error", 429: "rate_limit_error"}
+            return Answer.json({"type": "error", "error": {"type": kinds.get(answer.status, "api_error"),
+                                                           "message": problem.get("message", "")}}, answer.status)
+        return answer
+
+    def _route(self, call: Call) -> Answer:
         principal = self._authenticate(call)
         if isinstance(principal, Answer):
             return principal
@@ -131,7 +141,9 @@ class ReferenceGateway:
             return error(status, "the upstream provider failed (injected fault)", code, kind, origin="provider")
         fixed = {("GET", "/models"): self.models, ("POST", "/chat/completions"): self.chat,
                  ("POST", "/embeddings"): self.embeddings, ("GET", "/api-keys"): self.list_keys,
-                 ("POST", "/api-keys"): self.create_key, ("GET", "/organization/usage"): self.org_usage}
+                 ("POST", "/api-keys"): self.create_key, ("GET", "/organization/usage"): self.org_usage,
+                 ("POST", "/responses"): self.responses, ("POST", "/messages"): self.messages,
+                 ("POST", "/messages/count_tokens"): self.count_tokens}
         func = fixed.get((call.method, call.path))
         if func is not None:
             if call.path.startswith(("/api-keys", "/organization")) and principal["id"] != "admin":
@@ -275,12 +287,28 @@ class ReferenceGateway:
         cid, created = f"chatcmpl-{self.counter}", 1_700_000_000
         words = ["pong"] * answered
         finish = "length" if answered == int(body.get("max_tokens") or 0) else "stop"
+        content: str | None = " ".join(words)
+        tool = _called_tool(body)
+        fmt = body.get("response_format") or {}
+        if fmt.get("type") == "json_schema":
+            content, finish = json.dumps(example((fmt.get("json_schema") or {}).get("schema") or {})), "stop"
+        tool_calls = None
+        if tool is not None:
+            content, finish = None, "tool_calls"
+            tool_calls = [{"id": f"call_{self.counter}", "type": "function",
+                           "function": {"name": tool["name"], "arguments": json.dumps(example(tool.get("parameters") or {}))}}]
         if not body.get("stream"):
+            message = {"role": "assistant", "content": content, **({"tool_calls": tool_calls} if tool_calls else {})}
             return Answer.json({"id": cid, "object": "chat.completion", "created": created, "model": resolved[1],
-                                "choices": [{"index": 0, "message": {"role": "assistant", "content": " ".join(words)},
-                                             "finish_reason": finish}], "usage": usage})
+                                "choices": [{"index": 0, "message": message, "finish_reason": finish}], "usage": usage})
         base = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": resolved[1]}
-        deltas = [{"role": "assistant", "content": ""}] + [{"content": (" " if i else "") + w} for i, w in enumerate(words)]
+        if tool_calls:
+            first = {**tool_calls[0], "index": 0, "function": {"name": tool["name"], "arguments": ""}}
+            deltas = [{"role": "assistant", "content": None}, {"tool_calls": [first]}] + [
+                {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
+                for piece in pieces(tool_calls[0]["function"]["arguments"])]
+        else:
+            deltas = [{"role": "assistant", "content": ""}] + [{"content": piece} for piece in pieces(content or "")]
         chunks = [{**base, "choices": [{"index": 0, "delta": d, "finish_reason": None}], "usage": None} for d in deltas]
         if call.headers.get("x-mock-stream-fault", "").startswith("error"):
             failed = {"error": {"message": "a problem with the provider stream", "type": "server_error", "param": None,
@@ -292,6 +320,121 @@ class ReferenceGateway:
             chunks.append({**base, "choices": [], "usage": usage})
         text = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
         return Answer(200, text.encode(), {"content-type": "text/event-stream"})
+
+    # -- the Responses and Messages APIs, answered by chat -------------------------------------------------------------
+    def _chat_for(self, call: Call, principal: dict, body: dict) -> dict | Answer:
+        """The JSON chat completion ``body`` (a chat request) gets, or the error answer."""
+        answer = self.chat(Call("POST", "/chat/completions", call.headers, body, call.admin_key), principal)
+        return answer.parsed() if answer.status == 200 else answer
+
+    def responses(self, call: Call, principal: dict) -> Answer:
+        body = call.body if isinstance(call.body, dict) else {}
+        given = body.get("input")
+        messages = [{"role": "user", "content": given}] if isinstance(given, str) else [
+            {"role": m.get("role", "user"), "content": m.get("content")} for m in given or [] if isinstance(m, dict)]
+        chat = {"model": body.get("model"), "messages": messages, "max_tokens": body.get("max_output_tokens")}
+        tools = [t for t in body.get("tools") or [] if t.get("type") == "function"]
+        if tools:
+            chat.update(tools=[{"type": "function", "function": {k: t[k] for k in ("name", "parameters") if k in t}}
+                               for t in tools], tool_choice=body.get("tool_choice", "auto"))
+        completion = self._chat_for(call, principal, chat)
+        if isinstance(completion, Answer):
+            return completion
+        rid = f"resp_{self.counter}"
+        choice = completion["choices"][0]
+        message = choice["message"]
+        usage = completion["usage"]
+        details = usage["prompt_tokens_details"]
+        output = [{"type": "function_call", "id": f"fc_{self.counter}_{i}", "call_id": c["id"], "status": "completed",
+                   "name": c["function"]["name"], "arguments": c["function"]["arguments"]}
+                  for i, c in enumerate(message.get("tool_calls") or [])]
+        output = output or [{"type": "message", "id": f"msg_{self.counter}", "status": "completed", "role": "assistant",
+                             "content": [{"type": "output_text", "text": message["content"], "annotations": []}]}]
+        final = {"id": rid, "object": "response", "created_at": 1_700_000_000, "status": "completed",
+                 "model": completion["model"], "output": output,
+                 "usage": {"input_tokens": usage["prompt_tokens"], "output_tokens": usage["completion_tokens"],
+                           "total_tokens": usage["total_tokens"], "cost": usage["cost"],
+                           "input_tokens_details": {"cached_tokens": details["cached_tokens"],
+                                                    "cache_write_tokens": details["caching_tokens"]}}}
+        if not body.get("stream"):
+            return Answer.json(final)
+        events: list[dict] = []
+        opening = {**final, "status": "in_progress", "output": [], "usage": None}
+        events += [{"type": "response.created", "response": opening}, {"type": "response.in_progress", "response": opening}]
+        for index, item in enumerate(output):
+            where = {"item_id": item["id"], "output_index": index}
+            if item["type"] == "message":
+                text = item["content"][0]["text"]
+                events.append({"type": "response.output_item.added", "output_index": index,
+                               "item": {**item, "status": "in_progress", "content": []}})
+                events.append({"type": "response.content_part.added", **where, "content_index": 0,
+                               "part": {"type": "output_text", "text": "", "annotations": []}})
+                events += [{"type": "response.output_text.delta", **where, "content_index": 0, "delta": piece}
+                           for piece in pieces(text)]
+                events.append({"type": "response.output_text.done", **where, "content_index": 0, "text": text})
+                events.append({"type": "response.content_part.done", **where, "content_index": 0,
+                               "part": item["content"][0]})
+            else:
+                events.append({"type": "response.output_item.added", "output_index": index,
+                               "item": {**item, "arguments": "", "status": "in_progress"}})
+                events += [{"type": "response.function_call_arguments.delta", **where, "delta": piece}
+                           for piece in pieces(item["arguments"])]
+                events.append({"type": "response.function_call_arguments.done", **where, "arguments": item["arguments"]})
+            events.append({"type": "response.output_item.done", "output_index": index, "item": item})
+        events.append({"type": "response.completed", "response": final})
+        return typed_stream({**e, "sequence_number": n} for n, e in enumerate(events))
+
+    def messages(self, call: Call, principal: dict) -> Answer:
+        body = call.body if isinstance(call.body, dict) else {}
+        if not isinstance(body.get("messages"), list) or not body["messages"]:
+            return error(400, "messages: Input should be a valid list", "invalid_request", param="messages")
+        messages = [{"role": m.get("role"), "content": m.get("content") if isinstance(m.get("content"), str) else
+                     " ".join(b.get("text", "") for b in m.get("content") or [] if isinstance(b, dict))}
+                    for m in body["messages"] if isinstance(m, dict)]
+        chat = {"model": body.get("model"), "messages": messages, "max_tokens": body.get("max_tokens")}
+        if body.get("tools"):
+            choice = (body.get("tool_choice") or {}).get("type", "auto")
+            chat.update(tools=[{"type": "function", "function": {"name": t["name"], "parameters": t.get("input_schema")}}
+                               for t in body["tools"]], tool_choice={"any": "required", "tool": "required"}.get(choice, choice))
+        completion = self._chat_for(call, principal, chat)
+        if isinstance(completion, Answer):
+            return completion
+        choice = completion["choices"][0]
+        message = choice["message"]
+        usage = completion["usage"]
+        cached, caching = usage["prompt_tokens_details"]["cached_tokens"], usage["prompt_tokens_details"]["caching_tokens"]
+        content = [{"type": "tool_use", "id": "toolu_" + c["id"], "name": c["function"]["name"],
+                    "input": json.loads(c["function"]["arguments"])} for c in message.get("tool_calls") or []]
+        content = content or [{"type": "text", "text": message["content"]}]
+        final_usage = {"input_tokens": usage["prompt_tokens"] - cached - caching, "output_tokens": usage["completion_tokens"],
+                       "cache_creation_input_tokens": caching, "cache_read_input_tokens": cached, "cost": usage["cost"]}
+        stop = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"}[choice["finish_reason"]]
+        final = {"id": f"msg_{self.counter}", "type": "message", "role": "assistant", "model": completion["model"],
+                 "content": content, "stop_reason": stop, "stop_sequence": None, "usage": final_usage}
+        if not body.get("stream"):
+            return Answer.json(final)
+        events: list[dict] = [{"type": "message_start", "message": {
+            **final, "content": [], "stop_reason": None, "usage": {**final_usage, "output_tokens": 0, "cost": None}}},
+            {"type": "ping"}]
+        for index, block in enumerate(content):
+            if block["type"] == "text":
+                events.append({"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}})
+                deltas = [{"type": "text_delta", "text": piece} for piece in pieces(block["text"])]
+            else:
+                events.append({"type": "content_block_start", "index": index, "content_block": {**block, "input": {}}})
+                deltas = [{"type": "input_json_delta", "partial_json": piece}
+                          for piece in pieces(json.dumps(block["input"]))]
+            events += [{"type": "content_block_delta", "index": index, "delta": d} for d in deltas]
+            events.append({"type": "content_block_stop", "index": index})
+        events.append({"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}, "usage": final_usage})
+        events.append({"type": "message_stop"})
+        return typed_stream(events)
+
+    def count_tokens(self, call: Call, principal: dict) -> Answer:
+        body = call.body if isinstance(call.body, dict) else {}
+        if not isinstance(body.get("messages"), list):
+            return error(400, "messages: Input should be a valid list", "invalid_request", param="messages")
+        return Answer.json({"input_tokens": sum(len(str(m.get("content", "")).split()) for m in body["messages"]) + 3})
 
     def embeddings(self, call: Call, principal: dict) -> Answer:
         model = self._gate(call, principal, "embedding")
@@ -373,6 +516,43 @@ class ReferenceGateway:
 
     def org_usage(self, call: Call, principal: dict) -> Answer:
         return Answer.json(self._report(self.ledger, call.query))
+
+
+def _called_tool(body: dict) -> dict | None:
+    """The function a chat request makes the model call: tool_choice required (the first tool) or a named one."""
+    functions = [t.get("function") or {} for t in body.get("tools") or [] if isinstance(t, dict)]
+    choice = body.get("tool_choice")
+    if not functions or choice in (None, "none", "auto"):
+        return None
+    named = ((choice or {}).get("function") or {}).get("name") if isinstance(choice, dict) else None
+    return next((f for f in functions if f.get("name") == named), functions[0])
+
+
+def example(schema: dict) -> Any:
+    """A small value valid against a simple JSON Schema (objects, strings, numbers, booleans, arrays)."""
+    kind = schema.get("type")
+    if kind == "object":
+        return {name: example(sub) for name, sub in (schema.get("properties") or {}).items()}
+    if kind == "integer":
+        return max(1, int(schema.get("minimum", 1)))
+    if kind == "number":
+        return float(schema.get("minimum", 1))
+    if kind == "boolean":
+        return True
+    if kind == "array":
+        return []
+    return "pong"
+
+
+def pieces(text: str) -> list[str]:
+    """``text`` in stream deltas: word by word, spaces kept (an empty text is one empty delta)."""
+    return re.findall(r"\s*\S+|\s+$", text) or [text]
+
+
+def typed_stream(events) -> Answer:
+    """Events of the Responses and Messages grammars: ``event:`` names the JSON's type."""
+    text = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
+    return Answer(200, text.encode(), {"content-type": "text/event-stream"})
 
 
 def to_call(request: httpx.Request) -> Call:

@@ -8,16 +8,20 @@ from contract_tests.checks import (
     errors,
     extensions,
     keys,
+    messages_api,
     models,
     origins,
     reports,
+    responses_api,
     routing,
     streaming,
+    structured,
     usage,
 )
 from contract_tests.checks.check import Check
 
-MODULES = (embeddings, errors, keys, models, reports, streaming, usage, origins, routing, extensions, analytics)
+MODULES = (embeddings, errors, keys, models, reports, streaming, usage, structured, responses_api, messages_api, origins,
+           routing, extensions, analytics)
 
 from contract_tests.checks import governance  # noqa: E402
 

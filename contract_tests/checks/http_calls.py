@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from contract_tests.checks.outcomes import CheckFailed, CheckSkipped
+from contract_tests.checks.outcomes import CheckFailed, CheckSkipped, NotImplementedOnTarget
 from contract_tests.target import Exchange, Target
 
 PROMPT = "Reply with the single word: pong."
 CHAT = "POST /chat/completions"
+RESPONSES = "POST /responses"
+MESSAGES = "POST /messages"
+ANTHROPIC_VERSION = {"anthropic-version": "2023-06-01"}
+# The function tool and the json_schema reply format the checks ask for (what they are validated against).
+PROBES = json.loads((Path(__file__).resolve().parents[1] / "data" / "probe-schemas.json").read_text())
+TOOL = PROBES["tool"]
+REPLY = PROBES["reply"]
 
 
 class HttpCalls:
@@ -22,6 +30,7 @@ class HttpCalls:
         self.max_tokens = max_tokens
         self._cache: dict[object, Any] = {}
         self.last_response: httpx.Response | None = None  # the answer to the last request sent
+        self.missing: dict[str, int] = {}  # documented operations the target lacks, with the status it answered
 
     # -- requests and their record -----------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, key: str | None = None, auth: bool = True,
@@ -68,6 +77,25 @@ class HttpCalls:
         except ValueError:
             raise CheckFailed(f"{what}: expected a JSON body, received {response.text[:200]!r}") from None
 
+    def implemented(self, response: httpx.Response, what: str) -> httpx.Response:
+        """``response``, unless it says the operation ``what`` is not there (405, or a 404 about the path rather
+        than the model): then the checks that depend on it are skipped, and the run says so once."""
+        unknown_path = response.status_code == 404 and "model" not in response.text.lower()
+        if response.status_code == 405 or unknown_path:
+            self.missing.setdefault(what, response.status_code)
+            raise NotImplementedOnTarget(what, response.status_code)
+        return response
+
+    def lacks(self, response: httpx.Response, operation: str) -> bool:
+        """Whether ``response`` says the path of ``operation`` is unknown to the target (recorded for the run's
+        notes): a 404 that names the unknown path, or a 405."""
+        text = response.text.lower()
+        if response.status_code == 405 or (response.status_code == 404
+                                           and ("unknown_path" in text or "unknown path" in text)):
+            self.missing.setdefault(operation, response.status_code)
+            return True
+        return False
+
     # -- inference: the model is the caller's choice (see Catalog) ---------------------------------------------------
     def chat_body(self, model: str, **extra: Any) -> dict[str, Any]:
         body = {"model": model, "messages": [{"role": "user", "content": PROMPT}], "max_tokens": self.max_tokens,
@@ -111,3 +139,34 @@ class HttpCalls:
         body = {"model": model, "input": inputs, "encoding_format": encoding_format}
         return self.once(("embeddings", model, tuple(inputs), encoding_format),
                          lambda: self.request("POST", "/embeddings", json=body))
+
+    # -- the Responses and Messages APIs ------------------------------------------------------------------------------
+    def responses(self, model: str, *, stream: bool = False, tools: bool = False) -> httpx.Response:
+        """``POST /responses`` with the prompt (or the probe tool, required), made once a run per arguments."""
+        body: dict[str, Any] = {"model": model, "input": PROMPT, "max_output_tokens": self.max_tokens, "temperature": 0}
+        if tools:
+            body.update(tools=[{"type": "function", **TOOL}], tool_choice="required")
+        if stream:
+            body["stream"] = True
+        return self.once(("responses", model, stream, tools), lambda: self.implemented(
+            self.request("POST", "/responses", json=body), RESPONSES))
+
+    def messages(self, model: str, *, stream: bool = False, tools: bool = False) -> httpx.Response:
+        """``POST /messages`` (Anthropic's Messages API) with the prompt or the probe tool, made once a run."""
+        body: dict[str, Any] = {"model": model, "max_tokens": self.max_tokens, "temperature": 0,
+                                "messages": [{"role": "user", "content": PROMPT}]}
+        if tools:
+            body.update(tools=[{"name": TOOL["name"], "description": TOOL["description"],
+                                "input_schema": TOOL["parameters"]}], tool_choice={"type": "any"})
+        if stream:
+            body["stream"] = True
+        return self.once(("messages", model, stream, tools), lambda: self.implemented(
+            self.request("POST", "/messages", json=body, headers=ANTHROPIC_VERSION), MESSAGES))
+
+    def answered(self, response: httpx.Response, what: str, *, stream: bool = False) -> Any:
+        """The JSON (or, ``stream``, the text) of a 200 answer to ``what``."""
+        if not stream:
+            return self.ok(response, what)
+        if response.status_code != 200:
+            raise CheckFailed(f"{what} (stream): expected 200, received {response.status_code}: {response.text[:300]}")
+        return response.text

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from contract_tests.checks.check import Check
 from contract_tests.checks.context import CheckContext
+from contract_tests.checks.http_calls import ANTHROPIC_VERSION
 from contract_tests.checks.judge import KEY_PATH, History, Judge, judge_all, key_id_of
 from contract_tests.checks.outcomes import CheckFailed, CheckSkipped, expect
 from contract_tests.results import MUST
@@ -165,6 +166,35 @@ def admin_required(ctx: CheckContext) -> None:
     judge_all(JUDGES["keys.admin_required"], [creation, ctx.seen(response)])
 
 
+def inference_calls(ctx: CheckContext) -> list[tuple[str, str, dict | None, dict | None]]:
+    """(method, path, body, headers) of every operation a key calls, inference included, each as small as it gets."""
+    model = ctx.catalog.chat_model()
+    return [("GET", "/models", None, None),
+            ("POST", "/chat/completions", ctx.http.chat_body(model, max_tokens=1), None),
+            ("POST", "/embeddings", {"model": "any", "input": "probe"}, None),
+            ("POST", "/responses", {"model": model, "input": "probe", "max_output_tokens": 1}, None),
+            ("POST", "/messages", {"model": model, "max_tokens": 1, "messages": [{"role": "user", "content": "probe"}]},
+             ANTHROPIC_VERSION)]
+
+
+def dead_key_refused_everywhere(ctx: CheckContext) -> None:
+    deleted = ctx.keys.create()
+    path = f"/api-keys/{deleted['id']}"
+    ctx.http.ok(ctx.http.request("DELETE", path), f"DELETE {path}", resource=True)
+    expiry = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    expired = ctx.keys.secret(ctx.keys.create(expiry=expiry.isoformat().replace("+00:00", "Z")))
+    time.sleep(max(0.0, (expiry - datetime.now(UTC)).total_seconds()) + 0.3)
+    accepted = []
+    for what, secret in (("deleted", ctx.keys.secret(deleted)), ("expired", expired)):
+        for method, call_path, body, headers in inference_calls(ctx):
+            response = ctx.http.request(method, call_path, key=secret, json=body, headers=headers)
+            if ctx.http.lacks(response, f"{method} {call_path}"):
+                continue  # not implemented on the target: said once in the run's notes
+            if response.status_code != 401:
+                accepted.append(f"{what} key: {method} {call_path} -> {response.status_code}")
+    expect(not accepted, f"a dead key, documented 401 on every operation, received: {', '.join(accepted)}")
+
+
 def _is_json(response) -> bool:
     try:
         response.json()
@@ -189,6 +219,11 @@ CHECKS = [
           not_judged="it waits for a key of its own to expire and then uses it",
           source=f"spec/requesty-openapi.yml: CreateApiKeyRequest.expiry; {DEAD_KEY}",
           reason="A key works until its expiry and gets 401 after it."),
+    Check("keys.dead_key_refused_everywhere", dead_key_refused_everywhere, "DELETE /api-keys/{key_id}", MUST,
+          writes=True, source=f"spec/requesty-openapi.yml: deleteApiKey, CreateApiKeyRequest.expiry; {DEAD_KEY}",
+          reason="A deleted or expired key gets 401 on every operation it could call, inference included: chat, "
+                 "embeddings, responses, messages.",
+          not_judged="it deletes and expires keys of its own and calls every inference operation with them"),
     Check("keys.limit_enforced", limit_enforced, "PATCH /api-keys/{key_id}/limit", MUST, writes=True,
           not_judged="it sets a tiny limit on a key of its own and spends past it; traffic does not show a key's "
                      "spend against its limit",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
+from contract_tests.checks.catalog import kind
 from contract_tests.checks.check import Check
 from contract_tests.checks.context import CheckContext
 from contract_tests.checks.judge import History, Judge, judge_all, operation_is
 from contract_tests.checks.outcomes import CheckFailed, expect
 from contract_tests.checks.values import number
-from contract_tests.results import MUST
+from contract_tests.results import MUST, SHOULD
 from contract_tests.traffic import Seen
 
 OP = "GET /models"
@@ -58,6 +59,13 @@ JUDGES = {
     "models.non_negative_prices": Judge(LISTED, judge_non_negative_prices),
 }
 
+def prices_listed(ctx: CheckContext) -> None:
+    unpriced = [str(m.get("id")) for m in ctx.catalog.models() if kind(m) in ("chat", "embedding")
+                and not (number(m.get("input_price")) and number(m.get("output_price")))]
+    expect(not unpriced, f"GET /models: {len(unpriced)} chat or embedding model(s) without input_price and "
+                         f"output_price, e.g. {unpriced[:3]}: their costs cannot be checked")
+
+
 CHECKS = [
     Check("models.unique_ids", unique_ids, OP, MUST,
           source="spec/requesty-openapi.yml: ListModelsResponse, Model.id; OpenAI API reference: Models",
@@ -66,4 +74,8 @@ CHECKS = [
           source="spec/overlay.yml: Model input_price output_price ('Prices and context windows are never negative')",
           reason="A price is a non-negative USD amount per million tokens.",
           judge=JUDGES["models.non_negative_prices"]),
+    Check("models.prices_listed", prices_listed, OP, SHOULD,
+          source="spec/requesty-openapi.yml: Model.input_price, Model.output_price ('price per million tokens in USD')",
+          reason="Every chat and embedding model lists its prices: without them no cost can be checked.",
+          not_judged="it reads the catalog it asks for itself; a recorded /models is judged by the checks above"),
 ]

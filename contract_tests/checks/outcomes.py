@@ -18,6 +18,17 @@ class CheckSkipped(Exception):
     """The check cannot run here (no embedding model, writes not allowed, budget reached, ...)."""
 
 
+NOT_IMPLEMENTED = "not implemented on the target"
+
+
+class NotImplementedOnTarget(CheckSkipped):
+    """A documented operation the check depends on is missing on the target (404 unknown path, 405)."""
+
+    def __init__(self, operation: str, status: int):
+        super().__init__(f"{NOT_IMPLEMENTED}: {operation} (answered {status})")
+        self.operation = operation
+
+
 def expect(condition: object, message: str) -> None:
     """Fail the check with ``message`` unless ``condition`` holds."""
     if not condition:

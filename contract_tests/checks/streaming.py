@@ -14,9 +14,10 @@ import httpx
 from contract_tests import sse
 from contract_tests.checks.check import Check
 from contract_tests.checks.context import CheckContext
+from contract_tests.checks.http_calls import TOOL
 from contract_tests.checks.judge import History, Judge, judge_all
 from contract_tests.checks.outcomes import CheckFailed, CheckSkipped, expect
-from contract_tests.checks.values import number
+from contract_tests.checks.values import json_problem, number
 from contract_tests.results import MUST, SHOULD
 from contract_tests.traffic import Seen
 
@@ -167,6 +168,61 @@ def matches_non_stream(ctx: CheckContext) -> None:
     judge_all(MATCHES, [stream, ctx.seen(plain)])
 
 
+def judge_chunk_object(seen: Seen, history: History) -> None:
+    objects = [c.get("object") for c in sse.chunks(seen.response_body)]
+    wrong = [o for o in objects if o != "chat.completion.chunk"]
+    expect(objects and not wrong, f"stream: chunk object {wrong[:1] or objects[:1]}, documented "
+                                  "'chat.completion.chunk' on every chunk")
+
+
+def without_usage(seen: Seen) -> bool:
+    return is_stream(seen) and not (seen.asked("stream_options") or {}).get("include_usage")
+
+
+def judge_usage_only_when_asked(seen: Seen, history: History) -> None:
+    chunks = sse.chunks(seen.response_body)
+    expect(chunks, "stream: no JSON chunk received")
+    carrying = [i for i, c in enumerate(chunks, 1) if c.get("usage") is not None]
+    expect(not carrying, f"stream without stream_options.include_usage: chunk {carrying[:1]} carries usage "
+                         f"{str(chunks[carrying[0] - 1].get('usage'))[:120] if carrying else ''}, documented none")
+
+
+def chunk_object(ctx: CheckContext) -> None:
+    judge_all(JUDGES["sse.chunk_object"], [ctx.seen(_stream(ctx))])
+
+
+def usage_only_when_asked(ctx: CheckContext) -> None:
+    judge_all(JUDGES["sse.usage_only_when_asked"],
+              [ctx.seen(ctx.http.stream(ctx.catalog.chat_model(), include_usage=False))])
+
+
+def tool_call_deltas(ctx: CheckContext) -> None:
+    tools = [{"type": "function", "function": TOOL}]
+    response = ctx.http.chat(ctx.catalog.chat_model(), stream=True, tools=tools, tool_choice="required")
+    if response.status_code != 200:
+        ctx.http.ok(response, OP)
+    calls: dict[int, dict] = {}
+    for chunk in sse.chunks(response.text):
+        for choice in chunk.get("choices") or []:
+            for delta in ((choice or {}).get("delta") or {}).get("tool_calls") or []:
+                index = delta.get("index")
+                expect(isinstance(index, int) and not isinstance(index, bool),
+                       f"tool_calls delta {str(delta)[:160]}: no integer index, documented on every delta")
+                call = calls.setdefault(index, {"ids": [], "name": None, "arguments": ""})
+                if delta.get("id") is not None:
+                    call["ids"].append(delta["id"])
+                function = delta.get("function") or {}
+                call["name"] = call["name"] or function.get("name")
+                call["arguments"] += function.get("arguments") or ""
+    expect(calls, "tool_choice required: the stream carries no tool_calls delta")
+    for index, call in sorted(calls.items()):
+        expect(len(call["ids"]) == 1, f"tool call {index}: id given {len(call['ids'])} times {call['ids'][:3]}, "
+                                      "documented once, on its first delta")
+        expect(call["name"] == TOOL["name"], f"tool call {index}: name {call['name']!r}, the tool is {TOOL['name']!r}")
+        problem = json_problem(call["arguments"], TOOL["parameters"], f"tool call {index} arguments joined")
+        expect(problem is None, problem or "")
+
+
 MATCHES = Judge(is_chat, judge_matches_non_stream)
 JUDGES = {
     "sse.content_type": Judge(is_stream, judge_content_type),
@@ -176,6 +232,8 @@ JUDGES = {
     "sse.role_first": Judge(is_stream, judge_role_first),
     "sse.one_finish_reason": Judge(is_stream, judge_one_finish_reason),
     "sse.usage_chunk": Judge(with_usage, judge_usage_chunk),
+    "sse.chunk_object": Judge(is_stream, judge_chunk_object),
+    "sse.usage_only_when_asked": Judge(without_usage, judge_usage_only_when_asked),
 }
 
 CHECKS = [Check(f"sse.{func.__name__}", func, OP, MUST, source=WIRE, reason=reason, judge=JUDGES[f"sse.{func.__name__}"])
@@ -194,4 +252,13 @@ CHECKS = [Check(f"sse.{func.__name__}", func, OP, MUST, source=WIRE, reason=reas
     Check("sse.matches_non_stream", matches_non_stream, OP, MUST, live_level=SHOULD, source=WIRE,
           reason="A stream says what the same request says without streaming (a must on a deterministic target, "
                  "a should on a live router whose models sample).", judge=MATCHES),
+    Check("sse.chunk_object", chunk_object, OP, MUST, source=WIRE, judge=JUDGES["sse.chunk_object"],
+          reason="Every chunk's object is 'chat.completion.chunk'."),
+    Check("sse.tool_call_deltas", tool_call_deltas, OP, MUST, source=WIRE,
+          not_judged="it asks for a streamed tool call with a probe tool of its own, whose parameters it validates against",
+          reason="Every streamed tool_calls delta carries its index; a call's id comes once; its arguments join to JSON "
+                 "valid against the tool's parameters."),
+    Check("sse.usage_only_when_asked", usage_only_when_asked, OP, MUST, source=WIRE,
+          judge=JUDGES["sse.usage_only_when_asked"],
+          reason="Without stream_options.include_usage no chunk carries usage: the SDKs only expect it when asked."),
 ]

@@ -50,7 +50,8 @@ def judge_cost_matches_prices(seen: Seen, history: History) -> None:
     usage = usage_of(body, OP)
     model = history.model(seen.asked("model")) or history.model(body.get("model"))
     if model is None or not (number(model.get("input_price")) and number(model.get("output_price"))):
-        raise CheckSkipped("the model used is not listed in /models with prices")
+        raise CheckSkipped("GET /models lists no prices for the model used: the cost cannot be checked "
+                           "(see models.prices_listed)")
     prompt, completion, cost = usage.get("prompt_tokens"), usage.get("completion_tokens"), usage.get("cost")
     expected = expected_cost(model, usage)  # cache reads and writes at their own prices, when /models lists them
     if expected is None or not number(cost):

@@ -51,8 +51,9 @@ def test_a_conforming_run_appends_the_report_to_the_job_summary(tmp_path):
     suites = ET.parse(reports / "junit.xml").getroot()
     checks = {r["check"] for r in json.loads((reports / "report.json").read_text())["results"]}
     assert checks == {"sse.content_type", "sse.data_json", "sse.done_last", "sse.one_id_model", "sse.role_first",
-                      "sse.one_finish_reason", "sse.usage_chunk", "sse.matches_non_stream", "models.unique_ids",
-                      "models.non_negative_prices"}
+                      "sse.one_finish_reason", "sse.usage_chunk", "sse.matches_non_stream", "sse.chunk_object",
+                      "sse.tool_call_deltas", "sse.usage_only_when_asked", "models.unique_ids",
+                      "models.non_negative_prices", "models.prices_listed"}
     assert sum(int(s.get("tests")) for s in suites) == len(checks) and all(s.get("failures") == "0" for s in suites)
 
 

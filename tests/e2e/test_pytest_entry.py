@@ -16,7 +16,7 @@ def test_pytest_runs_the_suite_on_the_embedded_mock(tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert "3 passed" in proc.stdout
+    assert "4 passed" in proc.stdout
     assert "rq-mock-admin-key" not in proc.stdout + (tmp_path / "j.xml").read_text()
 
 

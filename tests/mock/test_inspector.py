@@ -22,7 +22,8 @@ CHAT = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": 
 
 
 def row(ident: int, body: bytes = b"{}", chunks: list[tuple[float, bytes]] | None = None) -> tuple:
-    return capture(ident, (ident, 0.0, "POST", "/v1/x", None, 200, 1.0, None, "admin", None, None, None, None), {"host": "h"}, 10, body, b"",
+    entry = (ident, 0.0, "POST", "/v1/x", None, 200, 1.0, None, "admin", None, None, None, None)
+    return capture(ident, entry, {"host": "h"}, 10, body, b"",
                    [(b"content-type", b"application/json")], 0.0, chunks if chunks is not None else [(0.001, b"{}")])
 
 

@@ -33,12 +33,12 @@ def test_the_stream_goes_from_started_to_finished_one_layer_after_the_other(few_
     started, finished = events[0], events[-1]
     assert isinstance(started, RunStarted) and isinstance(finished, RunFinished)
     assert started.schema_checks == ("schema:not_a_server_error",)
-    assert started.semantic_checks == ("models.unique_ids", "models.non_negative_prices")
+    assert started.semantic_checks == ("models.unique_ids", "models.non_negative_prices", "models.prices_listed")
     middle = events[1:-1]
     layers = [e.layer for e in middle]
     assert layers == sorted(layers, key=lambda layer: layer.rank) and set(layers) == {Layer.SCHEMA, Layer.SEMANTIC}
     semantic = [e for e in middle if e.layer is Layer.SEMANTIC]
-    assert [type(e) for e in semantic] == [CheckStarted, CheckFinished] * 2  # each check: started, then finished
+    assert [type(e) for e in semantic] == [CheckStarted, CheckFinished] * 3  # each check: started, then finished
     assert [e.check for e in semantic[::2]] == [e.result.check for e in semantic[1::2]] == list(started.semantic_checks)
     schema = [e for e in middle if e.layer is Layer.SCHEMA]
     assert len(schema) > 1 and all(isinstance(e, CheckFinished) for e in schema)  # one per operation at least

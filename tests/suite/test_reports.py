@@ -188,7 +188,7 @@ EMBEDDED_NOTE = ("target: the embedded mock, in-process; curl lines reproduce on
 
 
 @pytest.mark.parametrize(("include", "summary", "notes", "layers"), [
-    ("models.*", "2 passed, 0 failed (0 MUST), 0 skipped", [EMBEDDED_NOTE], {"semantic"}),
+    ("models.*", "3 passed, 0 failed (0 MUST), 0 skipped", [EMBEDDED_NOTE], {"semantic"}),
     ("schema:not_a_server_error,models.unique_ids", "6 passed, 0 failed (0 MUST), 0 skipped",
      [EMBEDDED_NOTE, "the schema layer stopped at its part of the request budget (11 requests); the rest was kept for "
                      "the semantic layer"], {"schema", "semantic"}),
