@@ -27,9 +27,7 @@ from contract_tests.audit.auditor import Auditor
 from contract_tests.events import Consumer
 from contract_tests.results import RunResult
 from contract_tests.traffic import Operations, make
-from mockserver.errors import error_body
-from mockserver.recording.proxy import HOP_BY_HOP, RESPONSE_DROPPED, Upstream
-from mockserver.responses import dumps
+from mockserver.recording.proxy import HOP_BY_HOP, RESPONSE_DROPPED, Upstream, disconnected, lifespan, read_body, send_error
 
 EVERY = 20  # exchanges between two rewrites of the reports
 INTERVAL = 5.0  # seconds
@@ -88,13 +86,13 @@ class AuditProxy:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await lifespan(receive, send, self.client)
             return
         if scope["type"] != "http":
             return
         self._next += 1
         number = self._next
-        body = await _read_body(receive)
+        body = await read_body(receive)
         method, path = scope["method"], scope["path"]
         query = scope["query_string"].decode("latin-1")
         headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
@@ -105,7 +103,7 @@ class AuditProxy:
             upstream = await self.client.send(self.client.build_request(method, url, headers=forwarded, content=body),
                                               stream=True)
         except httpx.HTTPError as exc:
-            await _send_error(send, 502, f"The upstream {self.upstream.origin} could not be reached "
+            await send_error(send, 502, f"The upstream {self.upstream.origin} could not be reached "
                                          f"({type(exc).__name__}).")
             self._judge(number, method, url, path, headers, body, None, [], b"", False, started)
             return
@@ -113,7 +111,7 @@ class AuditProxy:
                             if k.decode("latin-1").lower() not in RESPONSE_DROPPED]
         pieces: list[bytes] = []
         complete = False
-        gone = asyncio.create_task(_disconnected(receive))  # a client that leaves stops the upstream stream too
+        gone = asyncio.create_task(disconnected(receive))  # a client that leaves stops the upstream stream too
         try:
             await send({"type": "http.response.start", "status": upstream.status_code,
                         "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response_headers]})
@@ -152,39 +150,6 @@ class AuditProxy:
         """Wait until every exchange handed over is judged."""
         self.worker.shutdown(wait=True)
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.client.aclose()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
-
-async def _disconnected(receive: Receive) -> None:
-    """Returns when the client has gone (after the request body, ``receive`` has nothing else to say)."""
-    while (await receive())["type"] != "http.disconnect":
-        pass
-
-
-async def _read_body(receive: Receive) -> bytes:
-    body = b""
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return body
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            return body
-
-
-async def _send_error(send: Send, status: int, message: str) -> None:
-    payload = dumps(error_body(status, message, code="upstream_unreachable"))
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
-    await send({"type": "http.response.body", "body": payload})
 
 
 

@@ -56,13 +56,13 @@ class Recorder:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await lifespan(receive, send, self.client)
             return
         if scope["type"] != "http":
             return
         self._next += 1
         ident, started, t0 = self._next, utc_now(), time.perf_counter()
-        body = await _read_body(receive)
+        body = await read_body(receive)
         method, path = scope["method"], scope["path"]
         query = scope["query_string"].decode("latin-1")
         headers = tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"])
@@ -79,7 +79,7 @@ class Recorder:
                                               stream=True)
         except httpx.HTTPError as exc:
             error = f"upstream unreachable: {type(exc).__name__}: {exc}"
-            await _send_error(send, 502, f"The upstream {self.upstream.origin} could not be reached ({type(exc).__name__}).")
+            await send_error(send, 502, f"The upstream {self.upstream.origin} could not be reached ({type(exc).__name__}).")
             self._write(ident, started, request, None, operation, error, True)
             return
         status = upstream.status_code
@@ -87,7 +87,7 @@ class Recorder:
                                  if k.decode("latin-1").lower() not in RESPONSE_DROPPED)
         is_stream = "text/event-stream" in upstream.headers.get("content-type", "")
         first: float | None = None
-        gone = asyncio.create_task(_disconnected(receive))  # so a dropped client stops the upstream stream too
+        gone = asyncio.create_task(disconnected(receive))  # so a dropped client stops the upstream stream too
         try:
             await send({"type": "http.response.start", "status": status,
                         "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response_headers]})
@@ -123,24 +123,27 @@ class Recorder:
                                     self.operations.is_management(operation, request.path), complete, error)
         self.writer.write(self.redactor.redact(exchange))
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.client.aclose()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
 
 
-async def _disconnected(receive: Receive) -> None:
+async def lifespan(receive: Receive, send: Send, client: httpx.AsyncClient) -> None:
+    """A proxy's lifespan: nothing to start; the upstream client is closed at shutdown."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await client.aclose()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def disconnected(receive: Receive) -> None:
     """Returns when the client has gone (after the request body, ``receive`` has nothing else to say)."""
     while (await receive())["type"] != "http.disconnect":
         pass
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
     parts = []
     while True:
         message = await receive()
@@ -152,7 +155,7 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(parts)
 
 
-async def _send_error(send: Send, status: int, message: str) -> None:
+async def send_error(send: Send, status: int, message: str) -> None:
     body = dumps(error_body(status, message, code="upstream_unreachable"))
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
