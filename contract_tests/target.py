@@ -4,7 +4,7 @@ Switching targets is a matter of transport (``httpx.ASGITransport`` for the
 embedded mock, the network for a URL, ``httpx.MockTransport`` in unit tests).
 Every request goes through :class:`GuardedTransport`, which counts it against
 the run's budget, adds up the ``usage.cost`` the target reports, waits out a
-429's ``Retry-After``, refuses to send anything to another host, and keeps a
+429's ``Retry-After`` (not one the request asked for with ``Prefer: code=429``), refuses to send anything to another host, and keeps a
 redacted log of each exchange.
 """
 
@@ -128,11 +128,13 @@ class GuardedTransport(httpx.BaseTransport):
         if origin(request.url) != self.origin:
             raise ForeignHostRefused(f"refused to send a request to {request.url.host}: not the target's host",
                                      request=request)
+        asked = "code=" in request.headers.get("prefer", "")  # a status the request asked for is its answer
         for attempt in range(RETRIES_ON_429 + 1):
             self.budget.take_request()
             response = self._send(request)
             delay = retry_after(response)
-            if response.status_code != 429 or delay is None or delay > MAX_RETRY_AFTER or attempt == RETRIES_ON_429:
+            if response.status_code != 429 or asked or delay is None or delay > MAX_RETRY_AFTER \
+                    or attempt == RETRIES_ON_429:
                 return response
             self.sleep(delay)
         raise AssertionError("unreachable")

@@ -207,14 +207,19 @@ def test_every_schema_check_has_a_fault():
     assert sorted(SCHEMA_FAULTS) == sorted(PREFIX + name for name in SCHEMA_CHECKS)
 
 
+FOUND_BY_COVERAGE = ("schema:allow_header_conformance", "schema:missing_required_header", "schema:unsupported_method")
+
+
 @pytest.mark.parametrize("check", sorted(SCHEMA_FAULTS))
 def test_schema_check_fails_on_the_mock_with_one_fault(check, monkeypatch):
     if check in ("schema:ensure_resource_availability", "schema:use_after_free"):
         # Found by the stateful phase: enough steps that a create, delete, read sequence of keys is always among
         # them, with the governance operations (access lists) sharing the steps.
         monkeypatch.setitem(PROFILES, "quick", replace(PROFILES["quick"], phases=("stateful",), stateful_steps=40))
-    else:
-        monkeypatch.setitem(PROFILES, "quick", replace(PROFILES["quick"], max_examples=2))
+    else:  # the phase that sends what the fault answers wrongly: undocumented methods and missing headers come from
+        # Schemathesis's coverage phase, the rest from examples and fuzzing
+        phases = ("coverage",) if check in FOUND_BY_COVERAGE else ("examples", "fuzzing")
+        monkeypatch.setitem(PROFILES, "quick", replace(PROFILES["quick"], max_examples=2, phases=phases))
     app = FaultMiddleware(create_app(MockConfig()), SCHEMA_FAULTS[check])
     # Schemathesis sends undocumented methods only while its unsupported_method check is on.
     result = run(Options(app=app, include=(check, "schema:unsupported_method")))
