@@ -97,11 +97,10 @@ def complete(request: Mapping[str, Any], catalog: Catalog, overrides: Overrides,
     text = overrides.reply if overrides.reply is not None else _reply(response_format, overrides.style, messages,
                                                                           partial(_rng, request, seed))
     finish = "stop"
-    pieces = tokens.split(text)
-    if max_tokens is not None and len(pieces) > max_tokens:
-        text, finish = "".join(pieces[:max_tokens]), "length"
-        pieces = pieces[:max_tokens]
-    units, counts = bill(prompt_tokens, len(pieces))
+    reply_tokens = tokens.count(text)
+    if max_tokens is not None and reply_tokens > max_tokens:
+        text, finish, reply_tokens = "".join(tokens.split(text)[:max_tokens]), "length", max_tokens
+    units, counts = bill(prompt_tokens, reply_tokens)
     return Completion(model, text, finish, counts, (), units, *extra)
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -45,7 +46,19 @@ def split(text: str) -> list[str]:
 
 
 def count(text: str) -> int:
+    return _remembered_count(text) if len(text) <= REMEMBERED_TEXT else _count(text)
+
+
+def _count(text: str) -> int:
     return len((_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text))
+
+
+# Counts of short texts are remembered by content: a conversation resends its earlier messages on every
+# turn, a system prompt comes back on every call, a load test repeats its prompts. Bounded: REMEMBERED
+# texts of at most REMEMBERED_TEXT characters (docs/mock-semantics.md, "Memory").
+REMEMBERED = 4096
+REMEMBERED_TEXT = 2048
+_remembered_count = lru_cache(maxsize=REMEMBERED)(_count)
 
 
 def count_json(value: Any) -> int:

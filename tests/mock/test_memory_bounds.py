@@ -26,7 +26,7 @@ from mockserver.config import MockConfig
 from mockserver.faults.journal import DEFAULT_SIZE
 from mockserver.faults.ratelimit import SWEEP_FLOOR, WINDOW_S, RateLimiter
 from mockserver.generation import fresh_plan, plan
-from mockserver.llm import structured
+from mockserver.llm import structured, tokens
 from mockserver.llm.catalog import default_catalog
 from mockserver.llm.chat import complete
 from mockserver.llm.overrides import Overrides
@@ -54,6 +54,13 @@ def json_schema_reply(i: int) -> dict:
                              "score": {"type": "number", "minimum": 0, "maximum": 1}}}
     return {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": f"Summarise note {i}"}],
             "response_format": {"type": "json_schema", "json_schema": {"name": "note", "schema": schema}}}
+
+
+@pytest.fixture(autouse=True)
+def no_token_count_memory(monkeypatch):
+    """The token-count LRU is bounded and tested at its bound below; here every request brings new texts, which
+    would fill it towards that bound and hide what these tests measure."""
+    monkeypatch.setattr(tokens, "REMEMBERED_TEXT", -1)
 
 
 def distinct_tool(i: int) -> dict:
@@ -165,3 +172,25 @@ def test_a_deleted_key_takes_its_own_totals_and_the_organizations_stay():
     assert state.ledger._by_key == {} and state.ledger._monthly == {}
     org = state.ledger.org_usage()
     assert (org.requests, org.tokens, org.cost) == (300, 600, 1500)
+
+
+
+def test_token_counts_are_remembered_up_to_their_bound_and_long_texts_are_not_kept(monkeypatch):
+    monkeypatch.setattr(tokens, "REMEMBERED_TEXT", 2048)
+    tokens._remembered_count.cache_clear()
+    for i in range(tokens.REMEMBERED + 100):  # a new short text on every call: the cache stays at its bound
+        assert tokens.count(f"message number {i}") == 4  # "messag", "e", " number", " {i}"
+    assert tokens._remembered_count.cache_info().currsize == tokens.REMEMBERED
+    tokens._remembered_count.cache_clear()
+    long_text = "word " * 2048
+    assert tokens.count(long_text) == 2048 + 1  # each word with the space before it, the last space
+    assert tokens._remembered_count.cache_info().currsize == 0  # counted, not kept
+
+
+def test_a_remembered_count_is_the_count(monkeypatch):
+    monkeypatch.setattr(tokens, "REMEMBERED_TEXT", 2048)
+    tokens._remembered_count.cache_clear()
+    for text in ("Hello, world!", "héllo wörld ünïcode", " ", "a_b", "x" * 2048):
+        first, again = tokens.count(text), tokens.count(text)
+        assert first == again == len(tokens.split(text))
+    assert tokens._remembered_count.cache_info().hits == 5
