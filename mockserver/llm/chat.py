@@ -217,7 +217,7 @@ def _tool_to_call(choice: Any, functions: list[tuple[str, Any, int]],
 
 def _reply(response_format: Any, style: str, messages: Sequence[Mapping[str, Any]],
            make_rng: Callable[[], random.Random]) -> str:
-    kind = response_format.get("type") if isinstance(response_format, Mapping) else None
+    kind = response_format.get("type") if isinstance(response_format, dict) else None  # JSON: a dict
     if kind == "json_schema":
         spec = response_format.get("json_schema")
         schema = spec.get("schema", EMPTY_OBJECT) if isinstance(spec, Mapping) else EMPTY_OBJECT

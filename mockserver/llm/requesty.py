@@ -24,8 +24,8 @@ NO_META = RequestMeta()
 
 def read_meta(body: Any) -> RequestMeta:
     """The (schema-valid) request's metadata."""
-    value = body.get("requesty") if isinstance(body, Mapping) else None
-    if not isinstance(value, Mapping):
+    value = body.get("requesty") if isinstance(body, dict) else None  # parsed JSON: objects are dicts
+    if not isinstance(value, dict):
         return NO_META
     return RequestMeta(tuple(dict.fromkeys(value.get("tags") or ())), value.get("user_id"), value.get("trace_id"),
                        value.get("extra"), bool(value.get("auto_cache")))

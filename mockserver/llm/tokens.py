@@ -121,7 +121,7 @@ def count_prompt(messages: Iterable[Mapping[str, Any]], tools: Any = None, respo
         total += count_message(message)
     if tools:
         total += count_json(tools)
-    if isinstance(response_format, Mapping) and response_format.get("type") == "json_schema":
+    if isinstance(response_format, dict) and response_format.get("type") == "json_schema":  # JSON: a dict
         total += count_json(response_format.get("json_schema"))
     return total
 
