@@ -70,7 +70,7 @@ def create_app(config: MockConfig | None = None, state: MockState | None = None,
     """Build the mock for ``config`` (the bundled spec and defaults when omitted), answering with ``handlers``."""
     config = config or MockConfig()
     state = state or MockState(config)
-    return MockApp(config, state, Faults(config.seed, config.scenario), handlers)
+    return MockApp(config, state, Faults(config.seed, config.scenario, backend=state.backend), handlers)
 
 
 def _spec_endpoint(config: MockConfig):

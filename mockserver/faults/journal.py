@@ -1,7 +1,12 @@
-"""The request journal: the last N requests with status, latency and fault; keys appear only by id."""
+"""The request journal: the last N requests with status, latency and fault; keys appear only by id.
+
+:class:`Journal` keeps them in the process; :class:`SharedJournal` in a shared backend, so that
+``GET /__mock/journal`` shows every worker's requests (the ``worker`` field says whose).
+"""
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from typing import Any
 
@@ -16,7 +21,17 @@ FIELDS = (
     "latency_ms",  # arrival to the last byte handed to the server
     "fault",  # what was injected: "error:503", "ratelimit:requests", "unavailable:MODEL", "prefer:429", "stream:truncate@2"
     "key",  # the key's id ("admin", a created key's id), "unknown" for a refused key, None when none was sent
+    "worker",  # the process id of the worker that served it
 )
+
+
+def _values(exchange: Any, worker: int) -> tuple[Any, ...]:
+    operation, fault, stream = exchange.operation, exchange.fault, exchange.stream
+    if stream is not None and stream.fired:
+        fault = f"stream:{stream.fault.fault}@{stream.count}"
+    return (exchange.sequence, exchange.arrived, exchange.method, exchange.path,
+            operation.operation_id if operation is not None else None, exchange.status,
+            exchange.latency_ms, fault, exchange.key_id, worker)
 
 
 class Journal:
@@ -24,6 +39,7 @@ class Journal:
 
     def __init__(self, size: int = DEFAULT_SIZE):
         self._entries: deque[tuple[Any, ...]] = deque(maxlen=size)
+        self.worker = os.getpid()
 
     def record(self, *values: Any) -> None:
         """One request, its values in the order of :data:`FIELDS`."""
@@ -36,12 +52,27 @@ class Journal:
 
     def record_exchange(self, exchange: Any) -> None:
         """One finished :class:`~mockserver.exchange.Exchange`: what it reached, its status, its fault."""
-        operation, fault, stream = exchange.operation, exchange.fault, exchange.stream
-        if stream is not None and stream.fired:
-            fault = f"stream:{stream.fault.fault}@{stream.count}"
-        self._entries.append((exchange.sequence, exchange.arrived, exchange.method, exchange.path,
-                              operation.operation_id if operation is not None else None, exchange.status,
-                              exchange.latency_ms, fault, exchange.key_id))
+        self._entries.append(_values(exchange, self.worker))
 
     def clear(self) -> None:
         self._entries.clear()
+
+
+class SharedJournal:
+    """The same entries, kept in a shared backend (one round trip per request)."""
+
+    def __init__(self, backend: Any):
+        self.backend = backend
+        self.worker = os.getpid()  # each worker builds its app after it is forked
+
+    def record(self, *values: Any) -> None:
+        self.backend.journal_add(values)
+
+    def last(self, limit: int | None = None) -> list[dict[str, Any]]:
+        return [dict(zip(FIELDS, e, strict=True)) for e in self.backend.journal_last(limit)]
+
+    def record_exchange(self, exchange: Any) -> None:
+        self.backend.journal_add(_values(exchange, self.worker))
+
+    def clear(self) -> None:
+        self.backend.journal_clear()

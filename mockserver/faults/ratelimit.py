@@ -3,6 +3,10 @@
 Each key gets a fixed one-minute window that opens with its first request;
 a request that would go over either limit is refused (and not counted) until
 the window ends. The answer carries OpenAI's headers either way.
+
+:func:`count` is the rule; :class:`RateLimiter` keeps the windows in memory, and
+:class:`SharedRateLimiter` in a shared backend, which applies the same rule atomically
+(``mockserver/backends/``), so the limits hold across every worker.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 WINDOW_S = 60.0
 
@@ -29,6 +34,35 @@ class Verdict:
     exceeded: str | None = None  # "requests" or "tokens"
 
 
+def count(window: tuple[float, int, int] | None, now: float, tokens: int, rpm: int | None,
+          tpm: int | None) -> tuple[float, int, int, str | None]:
+    """The window (start, requests, tokens) after one request of ``tokens``, and what it exceeded, if anything."""
+    if window is None or now - window[0] >= WINDOW_S:
+        window = (now, 0, 0)
+    start, requests, used = window
+    if rpm is not None and requests + 1 > rpm:
+        return start, requests, used, "requests"
+    if tpm is not None and used + tokens > tpm:
+        return start, requests, used, "tokens"
+    return start, requests + 1, used + tokens, None
+
+
+def verdict(rpm: int | None, tpm: int | None, now: float, start: float, requests: int, tokens: int,
+            exceeded: str | None) -> Verdict:
+    """The answer's headers (and Retry-After when refused) for a window as :func:`count` left it."""
+    reset = max(0.0, start + WINDOW_S - now)
+    headers = {}
+    if rpm is not None:
+        headers.update(_headers("requests", rpm, rpm - requests, reset))
+    if tpm is not None:
+        headers.update(_headers("tokens", tpm, tpm - tokens, reset))
+    if exceeded is None:
+        return Verdict(True, headers)
+    retry = max(1, math.ceil(reset))
+    headers["Retry-After"] = str(retry)
+    return Verdict(False, headers, retry, exceeded)
+
+
 class RateLimiter:
     def __init__(self, rpm: int | None, tpm: int | None, clock: Callable[[], float]):
         self.rpm = rpm
@@ -40,27 +74,26 @@ class RateLimiter:
         """Count one request of ``tokens`` estimated tokens for ``key``, or refuse it."""
         now = self.clock()
         window = self._windows.get(key)
-        if window is None or now - window.start >= WINDOW_S:
-            window = self._windows[key] = _Window(now)
-        reset = max(0.0, window.start + WINDOW_S - now)
-        exceeded = None
-        if self.rpm is not None and window.requests + 1 > self.rpm:
-            exceeded = "requests"
-        elif self.tpm is not None and window.tokens + tokens > self.tpm:
-            exceeded = "tokens"
-        if exceeded is None:
-            window.requests += 1
-            window.tokens += tokens
-        headers = {}
-        if self.rpm is not None:
-            headers.update(_headers("requests", self.rpm, self.rpm - window.requests, reset))
-        if self.tpm is not None:
-            headers.update(_headers("tokens", self.tpm, self.tpm - window.tokens, reset))
-        if exceeded is None:
-            return Verdict(True, headers)
-        retry = max(1, math.ceil(reset))
-        headers["Retry-After"] = str(retry)
-        return Verdict(False, headers, retry, exceeded)
+        start, requests, used, exceeded = count(
+            None if window is None else (window.start, window.requests, window.tokens), now, tokens, self.rpm, self.tpm)
+        self._windows[key] = _Window(start, requests, used)
+        return verdict(self.rpm, self.tpm, now, start, requests, used, exceeded)
+
+
+class SharedRateLimiter:
+    """The same windows kept in a shared backend (wall-clock time: every worker's clock must agree)."""
+
+    def __init__(self, rpm: int | None, tpm: int | None, clock: Callable[[], float], backend: Any, generation: int):
+        self.rpm = rpm
+        self.tpm = tpm
+        self.clock = clock
+        self.backend = backend
+        self.generation = generation
+
+    def check(self, key: str, tokens: int) -> Verdict:
+        now = self.clock()
+        start, requests, used, exceeded = self.backend.rate_window(key, self.generation, now, tokens, self.rpm, self.tpm)
+        return verdict(self.rpm, self.tpm, now, start, requests, used, exceeded)
 
 
 def _headers(kind: str, limit: int, remaining: int, reset_s: float) -> dict[str, str]:

@@ -1,0 +1,211 @@
+"""The shared state in Redis (``--state redis://host:port/db``): any number of workers on any number of hosts.
+
+Every change is one Lua script or one ``MULTI`` block, so it is atomic in Redis and needs no lock in a
+worker; reads are single commands or scripts. Nothing is cached in a worker. What survives a crash
+of Redis itself is Redis's setting: with ``appendonly yes`` and ``appendfsync always`` (what the
+tests run) every acknowledged write is on disk before Redis answers; a worker's ``kill -9`` loses
+nothing either way, since each change is in Redis before the client gets its answer.
+
+Money: limits are decimal text compared as decimal text in Lua (exact at any size); totals are
+``HINCRBY`` 64-bit integers of 10^-10 USD, exact up to about 920 million USD.
+Every key the mock writes starts with ``mock:`` (``?prefix=`` in the URL to change it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+import redis
+
+from mockserver.accounts.analytics import Analytics
+from mockserver.accounts.keys import ApiKeyRecord
+from mockserver.accounts.ledger import KEEP_ENTRIES, Tally, UsageEntry, UsageSummary
+from mockserver.accounts.money import Units
+from mockserver.backends import StateFileError
+from mockserver.faults.ratelimit import WINDOW_S
+
+DEFAULT_PREFIX = "mock:"
+SCRIPTS = ("add_key", "find_key", "delete_key", "set_limit", "record", "spend_and_limit", "rate_window",
+           "load_scenario", "clear")
+
+
+def _script(client: redis.Redis, name: str):
+    return client.register_script(resources.files("mockserver.backends").joinpath(f"lua/{name}.lua").read_text())
+
+
+class RedisKeyStore:
+    def __init__(self, backend: RedisBackend):
+        self.r = backend.client
+        self.p = backend.prefix
+        self.s = backend.scripts
+
+    def add(self, record: ApiKeyRecord) -> None:
+        fields = {"id": record.id, "name": record.name, "labels": json.dumps(list(record.labels)),
+                  "created_at": record.created_at.isoformat(), "secret_hash": record.secret_hash.hex()}
+        if record.limit is not None:
+            fields["limit"] = str(record.limit)
+        if record.expiry is not None:
+            fields["expiry"] = record.expiry.isoformat()
+        pairs = [item for pair in fields.items() for item in pair]
+        self.s["add_key"](keys=[f"{self.p}key:{record.id}", f"{self.p}keyhash:{fields['secret_hash']}",
+                                f"{self.p}keys", f"{self.p}keyorder"], args=[record.id, *pairs])
+
+    def get(self, key_id: str) -> ApiKeyRecord | None:
+        return _record(self.r.hgetall(f"{self.p}key:{key_id}"))
+
+    def find(self, secret_hash: bytes) -> ApiKeyRecord | None:
+        flat = self.s["find_key"](keys=[f"{self.p}keyhash:{secret_hash.hex()}"], args=[self.p])
+        return _record(dict(zip(flat[::2], flat[1::2], strict=True)))
+
+    def list(self) -> list[ApiKeyRecord]:
+        ids = self.r.zrange(f"{self.p}keys", 0, -1)
+        pipe = self.r.pipeline(transaction=False)
+        for key_id in ids:
+            pipe.hgetall(f"{self.p}key:{key_id}")
+        return [record for fields in pipe.execute() if (record := _record(fields)) is not None]
+
+    def delete(self, key_id: str) -> bool:
+        return bool(self.s["delete_key"](keys=[f"{self.p}key:{key_id}", f"{self.p}keys"], args=[self.p, key_id]))
+
+    def set_limit(self, key_id: str, limit: Units | None) -> ApiKeyRecord | None:
+        flat = self.s["set_limit"](keys=[f"{self.p}key:{key_id}"], args=["" if limit is None else str(limit)])
+        return _record(dict(zip(flat[::2], flat[1::2], strict=True)))
+
+    def clear(self) -> None:
+        self.s["clear"](keys=[], args=[self.p, "keys"])
+
+
+class RedisLedger:
+    def __init__(self, backend: RedisBackend, keep_entries: int = KEEP_ENTRIES):
+        self.r = backend.client
+        self.p = backend.prefix
+        self.s = backend.scripts
+        self.keep = keep_entries
+
+    def record(self, entry: UsageEntry) -> None:
+        at = entry.at.astimezone(dt.UTC)
+        a = entry.analytics
+        text = json.dumps([entry.at.isoformat(), entry.key_id, entry.operation_id, entry.model, entry.prompt_tokens,
+                           entry.completion_tokens, entry.total_tokens, str(entry.cost), a.origin, a.title,
+                           dict(a.fields)])
+        p = self.p
+        self.s["record"](keys=[f"{p}tally:{entry.key_id}", f"{p}org", f"{p}month:{entry.key_id}", f"{p}entries",
+                               f"{p}tallied"],
+                         args=[entry.model, entry.total_tokens, entry.cost, f"{at.year:04d}-{at.month:02d}", text,
+                               self.keep, entry.key_id])
+
+    def usage_for_key(self, key_id: str) -> UsageSummary:
+        return _summary(self.r.hgetall(f"{self.p}tally:{key_id}"))
+
+    def org_usage(self) -> UsageSummary:
+        return _summary(self.r.hgetall(f"{self.p}org"))
+
+    def spend_in_month(self, key_id: str, month: str) -> Units:
+        return int(self.r.hget(f"{self.p}month:{key_id}", month) or 0)
+
+    def entries(self, key_id: str | None = None) -> list[UsageEntry]:
+        found = [_entry(json.loads(text)) for text in self.r.lrange(f"{self.p}entries", 0, -1)]
+        return [e for e in found if key_id is None or e.key_id == key_id]
+
+    def clear(self) -> None:
+        self.s["clear"](keys=[], args=[self.p, "usage"])
+
+
+class RedisBackend:
+    shared = True
+
+    def __init__(self, url: str, *, journal_size: int = 1000):
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+        self.prefix = query.pop("prefix", [DEFAULT_PREFIX])[0]
+        clean = urlunsplit(parts._replace(query="&".join(f"{k}={v[0]}" for k, v in query.items())))
+        shown = urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1], query=""))
+        try:
+            self.client = redis.Redis.from_url(clean, decode_responses=True, socket_connect_timeout=5,
+                                               socket_timeout=10, health_check_interval=30)
+            self.client.ping()
+            self.scripts = {name: _script(self.client, name) for name in SCRIPTS}
+        except (redis.RedisError, ValueError) as exc:
+            raise StateFileError(f"{shown}: cannot use Redis: {exc}") from None
+        self.journal_size = journal_size
+        self.keys = RedisKeyStore(self)
+        self.ledger = RedisLedger(self)
+
+    def spend_and_limit(self, key_id: str, month: str) -> tuple[Units, Units] | None:
+        found = self.scripts["spend_and_limit"](keys=[f"{self.prefix}key:{key_id}", f"{self.prefix}month:{key_id}"],
+                                                args=[month])
+        return (int(found[0]), int(found[1])) if found else None
+
+    def next_sequence(self) -> tuple[int, int]:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.incr(f"{self.prefix}sequence")
+        pipe.get(f"{self.prefix}generation")
+        sequence, generation = pipe.execute()
+        return sequence, int(generation or 0)
+
+    def load_scenario(self, text: str) -> int:
+        p = self.prefix
+        return int(self.scripts["load_scenario"](keys=[f"{p}scenario", f"{p}generation", f"{p}sequence"], args=[text]))
+
+    def scenario(self) -> tuple[int, str | None]:
+        generation, text = self.client.mget(f"{self.prefix}generation", f"{self.prefix}scenario")
+        return int(generation or 0), text
+
+    def rate_window(self, key: str, generation: int, now: float, tokens: int,
+                    rpm: int | None, tpm: int | None) -> tuple[float, int, int, str | None]:
+        start, requests, used, exceeded = self.scripts["rate_window"](
+            keys=[f"{self.prefix}window:{generation}:{key}"],
+            args=[repr(now), tokens, "" if rpm is None else rpm, "" if tpm is None else tpm, WINDOW_S])
+        return float(start), int(requests), int(used), exceeded or None
+
+    def journal_add(self, entry: Sequence[Any]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.lpush(f"{self.prefix}journal", json.dumps(list(entry)))
+        pipe.ltrim(f"{self.prefix}journal", 0, self.journal_size - 1)
+        pipe.execute()
+
+    def journal_last(self, limit: int | None) -> list[list[Any]]:
+        end = self.journal_size if limit is None else min(limit, self.journal_size)
+        return [json.loads(text) for text in self.client.lrange(f"{self.prefix}journal", 0, end - 1)] if end else []
+
+    def journal_clear(self) -> None:
+        self.client.delete(f"{self.prefix}journal")
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _record(fields: dict[str, str]) -> ApiKeyRecord | None:
+    if not fields:
+        return None
+    limit, expiry = fields.get("limit"), fields.get("expiry")
+    return ApiKeyRecord(id=fields["id"], name=fields["name"], labels=tuple(json.loads(fields["labels"])),
+                        limit=None if limit is None else int(limit),
+                        expiry=None if expiry is None else dt.datetime.fromisoformat(expiry),
+                        created_at=dt.datetime.fromisoformat(fields["created_at"]),
+                        secret_hash=bytes.fromhex(fields["secret_hash"]))
+
+
+def _summary(fields: dict[str, str]) -> UsageSummary:
+    by_model: dict[str, Tally] = {}
+    for name, value in fields.items():
+        model, _, what = name.rpartition("\x00")
+        tally = by_model.setdefault(model, Tally())
+        if what == "r":
+            tally.requests = int(value)
+        elif what == "t":
+            tally.tokens = int(value)
+        else:
+            tally.cost = int(value)
+    return UsageSummary(dict(sorted(by_model.items())))
+
+
+def _entry(row: list[Any]) -> UsageEntry:
+    at, key_id, operation_id, model, prompt, completion, total, cost, origin, title, fields = row
+    return UsageEntry(dt.datetime.fromisoformat(at), key_id, operation_id, model, prompt, completion, total, int(cost),
+                      Analytics(origin, title, fields) if (origin or title or fields) else Analytics())
