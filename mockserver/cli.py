@@ -9,6 +9,7 @@ import click
 from mockserver.config import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_MAX_HEADERS, ConfigError, build_config
 from mockserver.llm.replies import STYLES
 from mockserver.server import ServeError, serve
+from mockserver.workers import WorkerError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,16 +49,22 @@ def main() -> None:
 @click.option("--error-rate", "error_rates", multiple=True, metavar="STATUS=RATE",
               help="Answer STATUS (429, 500, 502, 503, 504) to a share of requests, e.g. 503=0.05 (repeatable).")
 @click.option("--rpm", type=click.IntRange(1), default=None, help="Requests per minute per key; over it, 429.")
-@click.option("--state", "state_path", type=click.Path(dir_okay=False), default=None,
-              help="SQLite file that keeps keys and usage across restarts (WAL). Default: in memory.")
+@click.option("--state", "state_path", default=None, metavar="PATH|redis://HOST:PORT/DB",
+              help="Shared state: a SQLite file (one host, kept across restarts, WAL) or a Redis URL (many hosts). "
+                   "Default: in this process's memory.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 256),
+              help="Worker processes on the one port; more than 1 needs --state (docs/scaling.md).")
 @click.option("--tpm", type=click.IntRange(1), default=None, help="Estimated tokens per minute per key; over it, 429.")
-def serve_command(host: str, port: int, **options: object) -> None:
+def serve_command(host: str, port: int, workers: int, **options: object) -> None:
     """Serve the mock until Ctrl-C."""
     try:
-        serve(build_config(**options), host, port)
+        if workers > 1 and not options.get("state_path"):
+            raise ServeError(f"--workers {workers} needs a shared --state (a SQLite file or a redis:// URL): "
+                             "the default memory state belongs to one process")
+        serve(build_config(**options), host, port, workers=workers)
     except KeyboardInterrupt:
         click.echo("mockserver: stopped", err=True)
-    except (*ConfigError, ServeError) as exc:
+    except (*ConfigError, ServeError, WorkerError) as exc:
         click.echo(f"mockserver: error: {exc}", err=True)
         sys.exit(2)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from mockserver.backends import StateFileError
 from mockserver.auth import DEFAULT_API_KEY
+from mockserver.backends import StateFileError
 from mockserver.faults.scenario import Scenario, ScenarioError, from_options
 from mockserver.llm.catalog import Catalog, CatalogError, default_catalog, load_catalog
 from mockserver.llm.overrides import Overrides
