@@ -6,6 +6,7 @@ acknowledged write is on disk before Redis answers), in a temporary directory; s
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -26,7 +27,7 @@ def redis_server_binary() -> str:
         return found
     subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True, timeout=600)
     subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "redis-server"], check=True,
-                   capture_output=True, timeout=900, env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+                   capture_output=True, timeout=900, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
     found = shutil.which("redis-server")
     assert found, "apt-get installed redis-server but it is not on PATH"
     return found

@@ -210,6 +210,7 @@ def test_kill_9_of_one_worker_loses_nothing_and_the_parent_restarts_it(state_url
         assert set(acknowledged_keys) <= listed
         calls = sum(len(v) for v in acknowledged_usage.values())
         for key_id, secret in acknowledged_keys.items():
+            assert httpx.get(f"{url}/models", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
             report = admin.get(f"/api-keys/{key_id}/usage").json()
             seen = acknowledged_usage.get(key_id, [])
             # Every acknowledged call is there; at most the calls in flight at the kill were recorded unacknowledged.
