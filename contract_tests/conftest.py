@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from contract_tests import shared_budget
 from contract_tests.runner import Options, UsageError, open_session
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, one budget for the whole run (contract_tests/shared_budget.py)."""
+    config.stash[SHARED] = shared_budget.install(config, options_from(config))
+
+
+SHARED = pytest.StashKey[shared_budget.XdistBudget]()
 
 
 def options_from(config: pytest.Config) -> Options:
@@ -19,6 +28,7 @@ def options_from(config: pytest.Config) -> Options:
 def conformance(request: pytest.FixtureRequest):
     try:
         with open_session(options_from(request.config)) as session:
+            request.config.stash[SHARED].attach(session.target)
             ctx = session.context()
             yield session, ctx
             if session.writes and not session.target.budget.exhausted:

@@ -52,7 +52,12 @@ class Journal:
 
     def record_exchange(self, exchange: Any) -> None:
         """One finished :class:`~mockserver.exchange.Exchange`: what it reached, its status, its fault."""
-        self._entries.append(_values(exchange, self.worker))
+        operation, fault, stream = exchange.operation, exchange.fault, exchange.stream  # _values, inlined: hot path
+        if stream is not None and stream.fired:
+            fault = f"stream:{stream.fault.fault}@{stream.count}"
+        self._entries.append((exchange.sequence, exchange.arrived, exchange.method, exchange.path,
+                              operation.operation_id if operation is not None else None, exchange.status,
+                              exchange.latency_ms, fault, exchange.key_id, self.worker))
 
     def clear(self) -> None:
         self._entries.clear()
