@@ -1,6 +1,7 @@
 """``python -m bench [--quick]``: run every measurement once and print the table.
 
-``python -m bench profile`` profiles the mock under load instead (see bench/profile.py).
+``python -m bench profile`` profiles the mock under load instead (see bench/profile.py);
+``python -m bench scaling`` measures 1, 2 and 4 workers on each state backend (see bench/scaling.py).
 """
 
 from __future__ import annotations
@@ -57,13 +58,18 @@ def run(quick: bool) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("command", nargs="?", choices=["run", "profile"], default="run")
+    parser.add_argument("command", nargs="?", choices=["run", "profile", "scaling"], default="run")
     parser.add_argument("--quick", action="store_true", help="seconds, not minutes: 1 s per figure, no Prism")
     args = parser.parse_args(argv)
     if args.command == "profile":
         from bench.profile import main as profile
 
         profile(quick=args.quick)
+        return
+    if args.command == "scaling":
+        from bench.scaling import run as scaling
+
+        print(scaling(args.quick, log), flush=True)
         return
     print(run(args.quick), flush=True)
 

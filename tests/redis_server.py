@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 import redis
 
-PERSISTENCE = ("--appendonly", "yes", "--appendfsync", "always", "--save", "")
+FSYNC = "always"  # every acknowledged write is on disk before Redis answers (what the tests run)
 
 
 def redis_server_binary() -> str:
@@ -40,13 +40,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_redis(directory: str | None = None, port: int | None = None) -> Iterator[str]:
-    """A Redis URL (``redis://127.0.0.1:PORT/0``) served until the block ends."""
+def running_redis(directory: str | None = None, port: int | None = None, fsync: str = FSYNC) -> Iterator[str]:
+    """A Redis URL (``redis://127.0.0.1:PORT/0``) served until the block ends (``appendonly yes``,
+    ``appendfsync`` as ``fsync`` says: ``always`` for the tests, ``everysec`` for the bench)."""
     binary = redis_server_binary()
     with tempfile.TemporaryDirectory(prefix="mock-redis-") as scratch:
         port = port or free_port()
         proc = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", directory or scratch,
-                                 "--daemonize", "no", "--protected-mode", "yes", *PERSISTENCE],
+                                 "--daemonize", "no", "--protected-mode", "yes", "--appendonly", "yes",
+                                 "--appendfsync", fsync, "--save", ""],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         url = f"redis://127.0.0.1:{port}/0"
         try:
