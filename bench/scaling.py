@@ -8,7 +8,10 @@ against the store, checks the key's spend limit and records its usage.
 CPU is measured for everything on the machine that serves a request: the server's process tree,
 the Redis server, and the load generator itself. "req/s per server-CPU-second" is throughput
 divided by the CPU the mock (and Redis) used: it is what the workers would serve with a core each,
-when the load generator and they share fewer cores than they need.
+when the load generator and they share fewer cores than they need. "Speed-up with a core per
+worker" is N times that figure for N workers over the same figure for one: the throughput N
+workers reach over one when CPU is not the limit, i.e. what is left once the load generator's
+CPU and the machine's core count are taken out.
 
 ``python -m bench.scaling serve-bare --port N --workers N`` serves bare Starlette on N forked
 workers (the same :class:`mockserver.workers.Supervisor` the mock uses).
@@ -127,8 +130,9 @@ def run(quick: bool, log=print) -> str:
 def render(figures: list[Figure], notes: list[str]) -> str:
     by = {(f.name.split(" x")[0], f.workers): f for f in figures}
     lines = ["| backend | workers | chat req/s | vs 1 worker | p99 ms | server CPU us/req | wrk CPU us/req "
-             "| req/s per server-CPU-s | bare Starlette req/s (same workers) | mock / bare |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| req/s per server-CPU-s | speed-up with a core per worker | bare Starlette req/s (same workers) "
+             "| mock / bare |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for backend in ("memory", "sqlite", "redis"):
         for workers in WORKERS:
             f = by.get((backend, workers))
@@ -137,8 +141,10 @@ def render(figures: list[Figure], notes: list[str]) -> str:
             one = by[(backend, 1)]
             ceiling = by.get(("bare", workers))
             bare_rps = f"{ceiling.rps:,.0f} | {f.rps / ceiling.rps:.2f}x" if ceiling else "n/a | n/a"
+            projected = workers * f.per_cpu / one.per_cpu if one.per_cpu else 0.0
             lines.append(f"| {backend} | {workers} | {f.rps:,.0f} | {f.rps / one.rps:.2f}x | {f.p99_ms:.1f} | "
-                         f"{f.server_cpu_us:.0f} | {f.loadgen_cpu_us:.0f} | {f.per_cpu:,.0f} | {bare_rps} |")
+                         f"{f.server_cpu_us:.0f} | {f.loadgen_cpu_us:.0f} | {f.per_cpu:,.0f} | {projected:.2f}x | "
+                         f"{bare_rps} |")
     return "\n".join([*lines, "", *[f"- {note}" for note in notes]])
 
 
