@@ -227,3 +227,32 @@ def test_workers_without_a_shared_state_is_one_line():
     assert result.exit_code == 2
     assert result.output.strip() == ("mockserver: error: --workers 2 needs a shared --state (a SQLite file or a "
                                      "redis:// URL): the default memory state belongs to one process")
+
+
+def test_redis_killed_and_restarted_keeps_every_acknowledged_change(tmp_path):
+    """appendonly yes + appendfsync always: what Redis acknowledged is on disk, even after its own kill -9."""
+    import redis
+
+    from tests.redis_server import free_port, running_redis
+
+    port = free_port()
+    data = tmp_path / "redis"
+    data.mkdir()
+    with running_redis(str(data), port) as url:
+        with workers(url) as (_, base):
+            admin = httpx.Client(base_url=base, headers=ADMIN, timeout=10)
+            made = [admin.post("/api-keys", json={"name": f"k{i}"}).json() for i in range(5)]
+            costs = []
+            for key in made:
+                answer = httpx.post(f"{base}/chat/completions", headers={"Authorization": f"Bearer {key['key']}"},
+                                    json={"model": CHAT_MODEL, "messages": [{"role": "user", "content": "hi"}]})
+                costs.append(exact(answer.json()["usage"]["cost"]))
+            pid = int(redis.Redis.from_url(url).info("server")["process_id"])
+            os.kill(pid, signal.SIGKILL)
+            time.sleep(0.2)
+            with running_redis(str(data), port):  # the same files, the same port: the workers reconnect
+                for key in made:
+                    assert httpx.get(f"{base}/models", headers={"Authorization": f"Bearer {key['key']}"}).status_code == 200
+                org = admin.get("/organization/usage").json()
+                assert (org["total_requests"], exact(org["total_cost"])) == (5, sum(costs, Decimal(0)))
+            admin.close()
