@@ -1,12 +1,12 @@
 """The shared state in Redis (``--state redis://host:port/db``): any number of workers on any number of hosts.
 
-Every change is one Lua script or one ``MULTI`` block, so it is atomic in Redis and needs no lock in a
-worker; reads are single commands or scripts. Nothing is cached in a worker. What survives a crash
-of Redis itself is Redis's setting: with ``appendonly yes`` and ``appendfsync always`` (what the
-tests run) every acknowledged write is on disk before Redis answers; a worker's ``kill -9`` loses
+Every change is one Lua script, so it is atomic in Redis and needs no lock in a worker (the journal's
+push and trim are one pipelined round trip); reads are single commands or scripts. Nothing is cached
+in a worker. What survives a crash of Redis itself is Redis's setting: with ``appendonly yes`` and
+``appendfsync always`` (what the tests run) every acknowledged write is on disk before Redis answers; a worker's ``kill -9`` loses
 nothing either way, since each change is in Redis before the client gets its answer.
 
-Money: limits are decimal text compared as decimal text in Lua (exact at any size); totals are
+Money: limits are decimal text (exact at any size), read with the spend in one script; totals are
 ``HINCRBY`` 64-bit integers of 10^-10 USD, exact up to about 920 million USD.
 Every key the mock writes starts with ``mock:`` (``?prefix=`` in the URL to change it).
 """
@@ -30,7 +30,7 @@ from mockserver.backends import StateFileError
 from mockserver.faults.ratelimit import WINDOW_S
 
 DEFAULT_PREFIX = "mock:"
-SCRIPTS = ("add_key", "find_key", "delete_key", "set_limit", "record", "spend_and_limit", "rate_window",
+SCRIPTS = ("next_sequence", "add_key", "find_key", "delete_key", "set_limit", "record", "spend_and_limit", "rate_window",
            "load_scenario", "clear")
 
 
@@ -142,11 +142,8 @@ class RedisBackend:
         return (int(found[0]), int(found[1])) if found else None
 
     def next_sequence(self) -> tuple[int, int]:
-        pipe = self.client.pipeline(transaction=True)
-        pipe.incr(f"{self.prefix}sequence")
-        pipe.get(f"{self.prefix}generation")
-        sequence, generation = pipe.execute()
-        return sequence, int(generation or 0)
+        sequence, generation = self.scripts["next_sequence"](keys=[f"{self.prefix}sequence", f"{self.prefix}generation"])
+        return sequence, generation
 
     def load_scenario(self, text: str) -> int:
         p = self.prefix
