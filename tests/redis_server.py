@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import redis
 
@@ -46,21 +47,14 @@ def running_redis(directory: str | None = None, port: int | None = None, fsync: 
     binary = redis_server_binary()
     with tempfile.TemporaryDirectory(prefix="mock-redis-") as scratch:
         port = port or free_port()
+        log = Path(scratch) / "redis.log"  # a file, not a pipe: a full pipe would stall Redis
         proc = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", directory or scratch,
                                  "--daemonize", "no", "--protected-mode", "yes", "--appendonly", "yes",
                                  "--appendfsync", fsync, "--save", ""],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                stdout=log.open("wb"), stderr=subprocess.STDOUT)
         url = f"redis://127.0.0.1:{port}/0"
         try:
-            client = redis.Redis.from_url(url)
-            for _ in range(200):
-                try:
-                    client.ping()
-                    break
-                except redis.ConnectionError:
-                    assert proc.poll() is None, proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                    time.sleep(0.025)
-            client.close()
+            _wait_until_up(url, proc, log)
             yield url
         finally:
             proc.terminate()
@@ -69,3 +63,20 @@ def running_redis(directory: str | None = None, port: int | None = None, fsync: 
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout_s: float = 20.0) -> None:
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    output = log.read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"redis-server did not start on {url}: {output}") from None
+                time.sleep(0.025)
+    finally:
+        client.close()
