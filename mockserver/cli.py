@@ -61,7 +61,11 @@ def serve_command(host: str, port: int, workers: int, **options: object) -> None
         if workers > 1 and not options.get("state_path"):
             raise ServeError(f"--workers {workers} needs a shared --state (a SQLite file or a redis:// URL): "
                              "the default memory state belongs to one process")
-        serve(build_config(**options), host, port, workers=workers)
+        config = build_config(**options)
+        if workers > 1:
+            serve(config, host, port, workers=workers)
+        else:
+            serve(config, host, port)
     except KeyboardInterrupt:
         click.echo("mockserver: stopped", err=True)
     except (*ConfigError, ServeError, WorkerError) as exc:
