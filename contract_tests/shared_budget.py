@@ -101,6 +101,11 @@ class Allowance:
         reserved = sum(e for _, e in self.in_flight.values() if e is not None)
         return self.spend + reserved + estimate <= self.max_spend
 
+    def charge(self, requests: int) -> None:
+        """Count requests sent outside the allowance (each worker's preflight, before it has the address)."""
+        with self._cond:
+            self.requests += requests
+
     def settle(self, ticket: int, cost: float) -> None:
         """The call of ``ticket`` is over; it reported ``cost`` USD (0 when none, or when it failed)."""
         with self._cond:
@@ -283,7 +288,7 @@ class XdistBudget:
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         if self.server is not None:  # the worker's first request (its preflight) is charged here, before it is sent
-            self.server.allowance.requests += 1
+            self.server.allowance.charge(1)
             node.workerinput[INPUT_KEY] = {"address": self.server.address, "token": self.server.token}
 
     def pytest_runtest_logreport(self, report: Any) -> None:
