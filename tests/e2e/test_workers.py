@@ -256,3 +256,29 @@ def test_redis_killed_and_restarted_keeps_every_acknowledged_change(tmp_path):
                 org = admin.get("/organization/usage").json()
                 assert (org["total_requests"], exact(org["total_cost"])) == (5, sum(costs, Decimal(0)))
             admin.close()
+
+
+SCENARIO = {"seed": 11, "errors": [{"status": 503, "rate": 0.3}, {"status": 429, "rate": 0.1}]}
+
+
+def statuses(url: str, count: int = 40) -> tuple[list[int], set[int]]:
+    """``count`` chat calls one after another, each on a new connection (either worker may take it)."""
+    origin = url.rsplit("/v1", 1)[0]
+    assert httpx.put(f"{origin}/__mock/scenario", json=SCENARIO, headers=ADMIN).status_code == 200
+    seen = []
+    with httpx.Client(base_url=url, headers=ADMIN, timeout=10, limits=httpx.Limits(max_keepalive_connections=0)) as http:
+        for i in range(count):
+            seen.append(http.post("/chat/completions", json={"model": CHAT_MODEL, "max_tokens": 4,
+                                                             "messages": [{"role": "user", "content": str(i)}]}).status_code)
+    return seen, {e["worker"] for e in journal(url, count)}
+
+
+@BACKENDS
+def test_a_seeded_scenario_gives_the_same_faults_on_two_workers_as_on_one_process(state_url, serve):
+    one_process, _ = statuses(serve().url)
+    assert set(one_process) == {200, 429, 503}
+    with workers(state_url) as (_, url):
+        first, served_by = statuses(url)
+        again, _ = statuses(url)  # putting the scenario in force again starts the count again
+    assert first == again == one_process
+    assert len(served_by) == 2, served_by
