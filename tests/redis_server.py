@@ -6,6 +6,7 @@ acknowledged write is on disk before Redis answers), in a temporary directory; s
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
@@ -22,13 +23,22 @@ FSYNC = "always"  # every acknowledged write is on disk before Redis answers (wh
 
 
 def redis_server_binary() -> str:
-    """``redis-server``, installed from Debian's packages when missing (CI runs as root on a fresh machine)."""
+    """``redis-server``, installed from Debian's packages when missing (CI runs as root on a fresh machine).
+
+    A file lock makes parallel test workers install it once, one after the other.
+    """
     found = shutil.which("redis-server")
     if found:
         return found
-    subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True, timeout=600)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "redis-server"], check=True,
-                   capture_output=True, timeout=900, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    with open(os.path.join(tempfile.gettempdir(), "mock-redis-install.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        found = shutil.which("redis-server")
+        if found:
+            return found
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True, timeout=600, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "redis-server"], check=True,
+                       capture_output=True, timeout=900, env=env)
     found = shutil.which("redis-server")
     assert found, "apt-get installed redis-server but it is not on PATH"
     return found
