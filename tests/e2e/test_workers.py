@@ -277,8 +277,12 @@ def statuses(url: str, count: int = 40) -> tuple[list[int], set[int]]:
 def test_a_seeded_scenario_gives_the_same_faults_on_two_workers_as_on_one_process(state_url, serve):
     one_process, _ = statuses(serve().url)
     assert set(one_process) == {200, 429, 503}
+    served_by: set[int] = set()
     with workers(state_url) as (_, url):
-        first, served_by = statuses(url)
-        again, _ = statuses(url)  # putting the scenario in force again starts the count again
-    assert first == again == one_process
+        for _ in range(5):  # putting the scenario in force again starts the count again: each run is the same
+            run, workers_seen = statuses(url)
+            assert run == one_process
+            served_by |= workers_seen
+            if len(workers_seen) == 2:  # a busy machine may let one worker take every connection of a run
+                break
     assert len(served_by) == 2, served_by
