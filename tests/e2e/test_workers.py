@@ -190,6 +190,11 @@ def test_kill_9_of_one_worker_loses_nothing_and_the_parent_restarts_it(state_url
             thread.start()
         time.sleep(1.5)
         pids = {e["worker"] for e in journal(url)}
+        for _ in range(20):  # on a busy machine one worker may take the first connections
+            if len(pids) == 2:
+                break
+            time.sleep(0.5)
+            pids = {e["worker"] for e in journal(url)}
         assert len(pids) == 2, pids
         victim = min(pids)
         os.kill(victim, signal.SIGKILL)  # in the middle of the load
@@ -203,7 +208,7 @@ def test_kill_9_of_one_worker_loses_nothing_and_the_parent_restarts_it(state_url
         assert after >= calls_at_kill + 10, (calls_at_kill, after)  # the other worker kept serving
         # Only the killed worker's connections broke (at most one per load thread).
         assert len(errors_after_kill) <= threads_n, errors_after_kill
-        recent = {e["worker"] for e in journal(url, 200)}
+        recent = {e["worker"] for e in journal(url, 400)}
         assert victim not in recent and len(recent) == 2, (victim, recent)  # restarted by the parent
         admin = httpx.Client(base_url=url, headers=ADMIN, timeout=10)
         listed = {k["id"] for k in admin.get("/api-keys").json()["data"]}
