@@ -62,7 +62,8 @@ def exact(amount: float) -> Decimal:
 @BACKENDS
 def test_two_workers_serve_one_state_under_200_concurrent_sdk_calls(state_url):
     with workers(state_url) as (proc, url):
-        admin = httpx.Client(base_url=url, headers=ADMIN, timeout=30)
+        # No kept-alive connections: each management call is a new connection, which either worker may take.
+        admin = httpx.Client(base_url=url, headers=ADMIN, timeout=30, limits=httpx.Limits(max_keepalive_connections=0))
         keys = [admin.post("/api-keys", json={"name": f"k{i}"}).json() for i in range(5)]
         # One key with a limit that ~12 of its ~40 calls reach: the rest must be refused, by both workers.
         admin.patch(f"/api-keys/{keys[0]['id']}/limit", json={"limit": 0.00004})
