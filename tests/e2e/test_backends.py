@@ -7,15 +7,22 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from mockserver.accounts.analytics import Analytics
 from mockserver.accounts.keys import new_key
-from mockserver.accounts.ledger import UsageEntry
+from mockserver.accounts.ledger import MemoryLedger, UsageEntry, UsageMeta
+from mockserver.accounts.reports import ReportQuery
 from mockserver.backends import StateFileError, open_backend
 from mockserver.errors import MockError
 from mockserver.faults.runtime import Faults
 from mockserver.faults.scenario import build_scenario
+from mockserver.governance.config import EMPTY
+from mockserver.governance.delivery import Outbox, Retry
+from mockserver.governance.store import Governance
 from mockserver.state import MockState
 from tests.conftest import DEFAULT_API_KEY
 
@@ -131,3 +138,81 @@ def _config(spec, url):
     from mockserver.config import MockConfig
 
     return MockConfig(spec=spec, api_key=DEFAULT_API_KEY, state_path=url)
+
+
+def tagged(key_id: str, cost: int, tags: tuple[str, ...], user: str | None, asked: str | None,
+           day: int = 30) -> UsageEntry:
+    return UsageEntry(NOW.replace(day=day), key_id, "createChatCompletion", "m", 4, 6, 10, cost,
+                      Analytics("app.example", None, {}), UsageMeta(asked, tags, user, "trace-1", (("email", "$", 0, 3),)))
+
+
+@BACKENDS
+def test_reports_group_and_filter_as_the_memory_ledger_does_and_deleted_keys_totals_go(state_url):
+    a, b = two(state_url)
+    memory = MemoryLedger()
+    entries = [tagged("k1", 5, ("b", "a"), "u1", "policy/p"), tagged("k1", 7, (), None, None, day=29),
+               tagged("k2", 11, ("a",), "u2", "coding/x"), tagged("k2", 13, ("a",), "u2", "coding/x")]
+    for i, entry in enumerate(entries):
+        (a if i % 2 else b).ledger.record(entry)
+        memory.record(entry)
+    for query in (ReportQuery(), ReportQuery(group_by="tag"), ReportQuery(group_by="model_asked"),
+                  ReportQuery(group_by="day", key_id="k1"), ReportQuery(tag="a", group_by="user_id"),
+                  ReportQuery(origin="app.example", start=NOW.date(), group_by="key")):
+        assert a.ledger.report(query) == memory.report(query) == b.ledger.report(query), query
+    assert b.ledger.entries("k1") == memory.entries("k1")  # the request's metadata kept with each entry
+    a.ledger.forget_key("k2")
+    assert b.ledger.usage_for_key("k2").requests == 0 and b.ledger.spend_in_month("k2", "2026-11") == 0
+    assert b.ledger.org_usage().cost == 36 and b.ledger.report(ReportQuery(group_by="key")).groups["k2"].cost == 24
+
+
+@BACKENDS
+def test_governance_set_through_one_worker_is_in_force_on_the_other_from_its_next_request(state_url):
+    a, b = two(state_url)
+    ga, gb = Governance(EMPTY, a), Governance(EMPTY, b)
+    record, _ = new_key(name="k", labels=(), limit=None, expiry=None, now=NOW)
+    ga.create_list("cheap", ("openai/gpt-4o-mini",))
+    ga.set_guardrail(record.id, "mask")
+    assert gb.all_lists() == [] and gb.guardrail_for(record, None) == "disabled"  # b has served no request since
+    b.next_sequence()
+    assert [x.name for x in gb.all_lists()] == ["cheap"] and gb.guardrail_for(record, None) == "mask"
+    gb.attach_list(record.id, "cheap")
+    a.next_sequence()
+    assert ga.list_for(record).name == "cheap"
+    ga.reset()
+    b.next_sequence()
+    assert gb.all_lists() == [] and gb.list_for(record) is None
+
+
+@BACKENDS
+def test_an_alert_is_queued_by_one_worker_and_posted_once_whatever_the_workers_that_know_it(state_url):
+    received: list[bytes] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    a, b = two(state_url)
+    try:
+        a.deliveries.insert("k1:2026-11:50%", "k1", url, '{"id": "evt_1"}')  # queued; its worker died before sending
+        assert not b.deliveries.insert("k1:2026-11:50%", "k1", url, '{"id": "evt_2"}')  # the same crossing: once
+        retry = lambda: Retry(0, 10, 5)  # noqa: E731
+        outboxes = [Outbox(retry, lambda d: None, backend.deliveries) for backend in (a, b, a, b)]  # four restarts
+        deadline = time.monotonic() + 10
+        while not all(d["state"] == "delivered" for d in outboxes[0].list()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)  # time for a second sender to (wrongly) post
+        assert received == [b'{"id": "evt_1"}']
+        assert [d["state"] for d in outboxes[3].list()] == ["delivered"]
+        assert a.deliveries.claim("k1:2026-11:50%", time.time(), 10) == "delivered"
+        for outbox in outboxes:
+            outbox.close()
+    finally:
+        server.shutdown()
