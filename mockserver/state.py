@@ -59,14 +59,18 @@ class MockState:
         principal = self.admin.authenticate(token)
         if principal is not None:
             return principal
-        record = self.keys.find(hash_secret(token))
+        now = self.clock()
+        if self.backend is not None:  # the key and its spend this month in one store round trip
+            record, spent = self.backend.find_key(hash_secret(token), month_of(now))
+        else:
+            record, spent = self.keys.find(hash_secret(token)), None
         if record is None:
             return None
-        if record.expired(self.clock()):
+        if record.expired(now):
             assert record.expiry is not None
             raise MockError(401, f"This API key expired at {format_datetime(record.expiry)}; create a new key.",
                             code="expired_api_key", headers={"WWW-Authenticate": "Bearer"})
-        return Principal(record.id, False)
+        return Principal(record.id, False, record, spent)
 
     def reset(self) -> None:
         """Forget everything created or recorded since start: keys, usage, limits, stored responses. The admin key stays."""
@@ -84,11 +88,17 @@ class MockState:
         The check runs before the call and the cost is recorded after it, so
         calls already admitted may finish and take a key past its limit by at
         most their own cost; the next call is refused. With many workers the same holds across all
-        of them: the overshoot is at most the cost of the key's calls in flight when it crossed.
+        of them: the overshoot is at most the cost of the key's calls in flight (authenticated, not
+        yet recorded) when it crossed; with a shared store the spend is the one read when the key
+        authenticated, in the same store round trip.
         """
         if principal is None or principal.is_admin:
             return
-        if self.backend is not None:  # the limit and the spend read together, in the store
+        if principal.spent is not None:  # read with the key when it authenticated (a shared store)
+            limit, spent = principal.record.limit, principal.spent
+            if limit is None:
+                return
+        elif self.backend is not None:  # the limit and the spend read together, in the store
             found = self.backend.spend_and_limit(principal.key_id, month_of(self.clock()))
             if found is None:
                 return

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from mockserver.accounts.keys import KeyStore
+from mockserver.accounts.keys import ApiKeyRecord, KeyStore
 from mockserver.accounts.ledger import Ledger
 from mockserver.accounts.money import Units
 
@@ -37,12 +37,19 @@ class Backend(Protocol):
     keys: KeyStore
     ledger: Ledger
     shared: bool  # whether several processes may use it at once
+    governance: Any  # the governance settings made over the API: rows(), put(kind, name, value), clear()
+    deliveries: Any  # the alerts' outbox: rows(), insert(...), update(...), claim(id, now, lease_s), clear()
+    governance_version: int  # the settings' version as of this process's last next_sequence()
+
+    def find_key(self, secret_hash: bytes, month: str) -> tuple[ApiKeyRecord | None, Units]:
+        """The key with that secret and its spend in ``month``, read together (None, 0 when unknown)."""
 
     def spend_and_limit(self, key_id: str, month: str) -> tuple[Units, Units] | None:
         """The key's (limit, spend this month), read together; None when the key has no limit."""
 
     def next_sequence(self) -> tuple[int, int]:
-        """The next request number and the scenario generation in force, in one step."""
+        """The next request number and the scenario generation in force, in one step (and, kept in
+        ``governance_version``, the governance settings' version)."""
 
     def load_scenario(self, text: str) -> int:
         """Put a scenario (JSON text) in force for every worker; the request counter and rate windows start again."""

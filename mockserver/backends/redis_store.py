@@ -60,8 +60,14 @@ class RedisKeyStore:
         return _record(self.r.hgetall(f"{self.p}key:{key_id}"))
 
     def find(self, secret_hash: bytes) -> ApiKeyRecord | None:
-        flat = self.s["find_key"](keys=[f"{self.p}keyhash:{secret_hash.hex()}"], args=[self.p])
-        return _record(dict(zip(flat[::2], flat[1::2], strict=True)))
+        return self.find_with_spend(secret_hash, "")[0]
+
+    def find_with_spend(self, secret_hash: bytes, month: str) -> tuple[ApiKeyRecord | None, Units]:
+        found = self.s["find_key"](keys=[f"{self.p}keyhash:{secret_hash.hex()}"], args=[self.p, month])
+        if not found:
+            return None, 0
+        flat, spent = found
+        return _record(dict(zip(flat[::2], flat[1::2], strict=True))), int(spent)
 
     def list(self) -> list[ApiKeyRecord]:
         ids = self.r.zrange(f"{self.p}keys", 0, -1)
@@ -210,6 +216,9 @@ class RedisBackend:
         found = self.scripts["spend_and_limit"](keys=[f"{self.prefix}key:{key_id}", f"{self.prefix}month:{key_id}"],
                                                 args=[month])
         return (int(found[0]), int(found[1])) if found else None
+
+    def find_key(self, secret_hash: bytes, month: str) -> tuple[ApiKeyRecord | None, Units]:
+        return self.keys.find_with_spend(secret_hash, month)
 
     def next_sequence(self) -> tuple[int, int]:
         p = self.prefix

@@ -180,11 +180,11 @@ class SqliteLedger:
 
 
 def _add(db: sqlite3.Connection, entry: UsageEntry) -> None:
-    for scope in (entry.key_id, ORG):
-        db.execute("INSERT INTO tallies (scope, model, requests, tokens, cost) VALUES (?,?,1,?,?) "
-                   "ON CONFLICT (scope, model) DO UPDATE SET requests = requests + 1, "
-                   "tokens = tokens + excluded.tokens, cost = cost + excluded.cost",
-                   (scope, entry.model, entry.total_tokens, entry.cost))
+    db.execute("INSERT INTO tallies (scope, model, requests, tokens, cost) VALUES (?,?,1,?,?), (?,?,1,?,?) "
+               "ON CONFLICT (scope, model) DO UPDATE SET requests = requests + 1, "
+               "tokens = tokens + excluded.tokens, cost = cost + excluded.cost",
+               (entry.key_id, entry.model, entry.total_tokens, entry.cost, ORG, entry.model, entry.total_tokens,
+                entry.cost))  # the key's and the organization's, one statement
     db.execute("INSERT INTO monthly (key_id, month, cost) VALUES (?,?,?) ON CONFLICT (key_id, month) "
                "DO UPDATE SET cost = cost + excluded.cost", (entry.key_id, month_of_entry(entry), entry.cost))
     db.execute("INSERT INTO buckets (bucket, requests, tokens, cost) VALUES (?,1,?,?) ON CONFLICT (bucket) "
@@ -227,6 +227,11 @@ class SqliteBackend:
             db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('version', ?)", (VERSION,))
 
     # -- spend limits --------------------------------------------------------------------------
+
+    def find_key(self, secret_hash: bytes, month: str) -> tuple[ApiKeyRecord | None, Units]:
+        row = self.database.one(f"SELECT {KEY_COLUMNS}, m.cost FROM keys k LEFT JOIN monthly m "  # one snapshot
+                                "ON m.key_id = k.id AND m.month = ? WHERE k.secret_hash = ?", (month, secret_hash))
+        return (None, 0) if row is None else (_record(row[:-1]), row[-1] or 0)
 
     def spend_and_limit(self, key_id: str, month: str) -> tuple[Units, Units] | None:
         row = self.database.one("SELECT k.limit_units, m.cost FROM keys k LEFT JOIN monthly m "  # one statement: one snapshot

@@ -16,6 +16,7 @@ from mockserver.accounts.analytics import Analytics
 from mockserver.accounts.keys import new_key
 from mockserver.accounts.ledger import MemoryLedger, UsageEntry, UsageMeta
 from mockserver.accounts.reports import ReportQuery
+from mockserver.auth import Principal
 from mockserver.backends import StateFileError, open_backend
 from mockserver.errors import MockError
 from mockserver.faults.runtime import Faults
@@ -78,16 +79,19 @@ def test_the_spend_limit_is_checked_in_the_store(state_url, spec):
     config_a = _config(spec, state_url)
     state_a, state_b = MockState(config_a, backend=a, clock=lambda: NOW), MockState(config_a, backend=b, clock=lambda: NOW)
     record, secret = state_a.create_key(name="limited", limit=100)
-    principal = state_b.authenticate(secret)
-    state_b.before_inference(principal)  # nothing spent yet
+    state_b.before_inference(state_b.authenticate(secret))  # nothing spent yet; each call authenticates
     a.ledger.record(usage(record.id, 60))
-    state_a.before_inference(principal)
+    state_a.before_inference(state_a.authenticate(secret))
     b.ledger.record(usage(record.id, 60))
+    principal = state_a.authenticate(secret)
+    assert principal.spent == 120  # read with the key, in the same round trip
     with pytest.raises(MockError) as refused:
         state_a.before_inference(principal)
     assert refused.value.status == 402
+    with pytest.raises(MockError):  # a principal made elsewhere: the spend is read from the store
+        state_b.before_inference(Principal(record.id, False))
     state_b.set_limit(record.id, None)
-    state_a.before_inference(principal)
+    state_a.before_inference(state_a.authenticate(secret))
     assert a.spend_and_limit(record.id, "2026-11") is None
 
 
