@@ -143,7 +143,7 @@ class MockState:
             at, key_id, operation_id, model, prompt, completion, total, cost, read_analytics(headers), meta,
         ))
         if cost and principal is not None and not principal.is_admin and self.governance.alerting(key_id):
-            record = self.keys.get(key_id)
+            record = principal.record if principal.record is not None else self.keys.get(key_id)
             if record is not None:  # spend alerts: the thresholds this cost crossed, each queued once
                 month = month_of(at)
                 after = self.ledger.spend_in_month(key_id, month)

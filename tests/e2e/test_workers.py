@@ -7,15 +7,13 @@ and ``appendfsync always``; the tests start and stop it.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
-import random
 import signal
-import subprocess
-import sys
+import socket
 import threading
 import time
 from collections import defaultdict
-from contextlib import contextmanager
 from decimal import Decimal
 
 import httpx
@@ -24,6 +22,8 @@ import pytest
 from click.testing import CliRunner
 
 from mockserver.cli import main
+from tests import mock_process
+from tests.acknowledged_load import AcknowledgedLoad, exact
 from tests.conftest import ADMIN
 
 BACKENDS = pytest.mark.parametrize("state_url", ["sqlite", "redis"], indirect=True)
@@ -31,32 +31,12 @@ CHAT_MODEL = "openai/gpt-4o-mini"
 IN_FLIGHT = 24  # calls in flight at once, over both workers
 
 
-@contextmanager
 def workers(state_url: str, count: int = 2):
-    proc = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0", "--workers", str(count),
-                             "--state", state_url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        lines = [proc.stdout.readline() for _ in range(4)]
-        url = next(line.split("base URL:")[1].strip() for line in lines if "base URL:" in line)
-        for _ in range(200):
-            try:
-                httpx.get(f"{url}/models", headers=ADMIN)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        yield proc, url
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            proc.wait(timeout=20)
+    return mock_process.served("--workers", str(count), "--state", state_url, stop_timeout=20)
 
 
 def journal(url: str, limit: int = 1000) -> list[dict]:
     return httpx.get(f"{url.rsplit('/v1', 1)[0]}/__mock/journal?limit={limit}", headers=ADMIN).json()["data"]
-
-
-def exact(amount: float) -> Decimal:
-    return Decimal(repr(amount))
 
 
 @BACKENDS
@@ -150,45 +130,8 @@ def test_two_workers_serve_one_state_under_200_concurrent_sdk_calls(state_url):
 
 @BACKENDS
 def test_kill_9_of_one_worker_loses_nothing_and_the_parent_restarts_it(state_url):
-    acknowledged_keys: dict[str, str] = {}
-    acknowledged_usage: dict[str, list[dict]] = defaultdict(list)
-    errors_after_kill: list[str] = []
-    lock = threading.Lock()
-    stop = threading.Event()
-    killed = threading.Event()
-    threads_n = 8
-
-    def work(url: str, n: int) -> None:
-        rng = random.Random(n)
-        i = 0
-        # No kept-alive connections: each request makes a new one, which either worker may accept.
-        http = httpx.Client(base_url=url, timeout=10, limits=httpx.Limits(max_keepalive_connections=0))
-        while not stop.is_set():
-            i += 1
-            try:
-                if i % 4 == 1 or not acknowledged_keys:
-                    key = http.post("/api-keys", json={"name": f"w{n}-{i}"}, headers=ADMIN)
-                    if key.status_code == 200:
-                        with lock:
-                            acknowledged_keys[key.json()["id"]] = key.json()["key"]
-                else:
-                    with lock:
-                        key_id, secret = rng.choice(list(acknowledged_keys.items()))
-                    answer = http.post("/chat/completions", headers={"Authorization": f"Bearer {secret}"},
-                                       json={"model": CHAT_MODEL, "max_tokens": 16,
-                                             "messages": [{"role": "user", "content": f"call {n} {i}"}]})
-                    if answer.status_code == 200:
-                        with lock:
-                            acknowledged_usage[key_id].append(answer.json()["usage"])
-            except httpx.TransportError as exc:  # the killed worker's connections break; others must not
-                if killed.is_set() and not stop.is_set():
-                    errors_after_kill.append(type(exc).__name__)
-        http.close()
-
     with workers(state_url) as (proc, url):
-        threads = [threading.Thread(target=work, args=(url, n)) for n in range(threads_n)]
-        for thread in threads:
-            thread.start()
+        load = AcknowledgedLoad(url, keep_alive=False)  # new connections: either worker may accept each
         time.sleep(1.5)
         pids = {e["worker"] for e in journal(url)}
         for _ in range(20):  # on a busy machine one worker may take the first connections
@@ -200,16 +143,13 @@ def test_kill_9_of_one_worker_loses_nothing_and_the_parent_restarts_it(state_url
         victim = min(pids)
         killed_at = time.time()
         os.kill(victim, signal.SIGKILL)  # in the middle of the load
-        killed.set()
-        calls_at_kill = sum(len(v) for v in acknowledged_usage.values())
+        load.killed.set()
+        calls_at_kill = load.calls
         time.sleep(2.0)
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=20)
-        after = sum(len(v) for v in acknowledged_usage.values())
-        assert after >= calls_at_kill + 10, (calls_at_kill, after)  # the other worker kept serving
+        load.stop()
+        assert load.calls >= calls_at_kill + 10, (calls_at_kill, load.calls)  # the other worker kept serving
         # Only the killed worker's connections broke (at most one per load thread).
-        assert len(errors_after_kill) <= threads_n, errors_after_kill
+        assert len(load.errors_after_kill) <= load.count, load.errors_after_kill
         recent = {e["worker"] for e in journal(url) if e["time"] > killed_at}
         for _ in range(50):  # the restarted worker takes connections too (new ones, one after another)
             if len(recent) == 2:
@@ -217,20 +157,7 @@ def test_kill_9_of_one_worker_loses_nothing_and_the_parent_restarts_it(state_url
             httpx.get(f"{url}/models", headers=ADMIN)
             recent = {e["worker"] for e in journal(url) if e["time"] > killed_at}
         assert victim not in recent and len(recent) == 2, (victim, recent)  # restarted by the parent
-        admin = httpx.Client(base_url=url, headers=ADMIN, timeout=10)
-        listed = {k["id"] for k in admin.get("/api-keys").json()["data"]}
-        assert set(acknowledged_keys) <= listed
-        calls = sum(len(v) for v in acknowledged_usage.values())
-        for key_id, secret in acknowledged_keys.items():
-            assert httpx.get(f"{url}/models", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
-            report = admin.get(f"/api-keys/{key_id}/usage").json()
-            seen = acknowledged_usage.get(key_id, [])
-            # Every acknowledged call is there; at most the calls in flight at the kill were recorded unacknowledged.
-            assert len(seen) <= report["total_requests"] <= len(seen) + threads_n
-            assert exact(report["total_cost"]) >= sum((exact(u["cost"]) for u in seen), Decimal(0))
-        org = admin.get("/organization/usage").json()
-        assert calls <= org["total_requests"] <= calls + threads_n
-        admin.close()
+        load.check(url)
     assert "restarted as pid" in proc.stderr.read()
 
 
@@ -285,15 +212,59 @@ def statuses(url: str, count: int = 40) -> tuple[list[int], set[int]]:
     return seen, {e["worker"] for e in journal(url, count)}
 
 
+class Watch:
+    """The inspector's live feed (``/__mock/inspector/feed``) read in a thread, as the page reads it (one
+    connection, so one worker; a raw socket, so the reader can look up between events and stop)."""
+
+    def __init__(self, url: str):
+        origin = httpx.URL(url)
+        self.sock = socket.create_connection((origin.host, origin.port), timeout=10)
+        self.sock.sendall(f"GET /__mock/inspector/feed HTTP/1.1\r\nHost: {origin.host}\r\n"
+                          f"Authorization: {ADMIN['Authorization']}\r\n\r\n".encode())
+        self.sock.settimeout(0.1)
+        self.data = b""
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while b"event: snapshot" not in self.data and time.monotonic() < deadline:  # captured from now on
+            time.sleep(0.01)
+
+    def _read(self) -> None:
+        while not self.done.is_set():
+            try:
+                chunk = self.sock.recv(65536)
+            except TimeoutError:
+                continue
+            if not chunk:
+                return
+            self.data += chunk
+
+    def stop(self) -> list[dict]:
+        time.sleep(0.3)  # the last entries on their way
+        self.done.set()
+        self.thread.join(5)
+        self.sock.close()
+        events = self.data.decode().split("event: ")[1:]  # each event is one chunk of the chunked body
+        return [json.loads(e.split("data: ", 1)[1].split("\n", 1)[0]) for e in events if e.startswith("entry\n")]
+
+
 @BACKENDS
 def test_a_seeded_scenario_gives_the_same_faults_on_two_workers_as_on_one_process(state_url, serve):
     one_process, _ = statuses(serve().url)
     assert set(one_process) == {200, 429, 503}
     served_by: set[int] = set()
     with workers(state_url) as (_, url):
-        for _ in range(5):  # putting the scenario in force again starts the count again: each run is the same
+        for attempt in range(5):  # putting the scenario in force again starts the count again: each run is the same
+            watching = Watch(url) if attempt == 0 else None
             run, workers_seen = statuses(url)
             assert run == one_process
+            if watching is not None:  # the inspector page shows the exchanges of the worker holding its feed
+                shown = watching.stop()
+                assert len({e["worker"] for e in shown}) <= 1
+                if shown:
+                    served = [e for e in journal(url, len(run)) if e["worker"] == shown[0]["worker"]]
+                    assert sorted(e["sequence"] for e in shown) == sorted(e["sequence"] for e in served)
             served_by |= workers_seen
             if len(workers_seen) == 2:  # a busy machine may let one worker take every connection of a run
                 break
