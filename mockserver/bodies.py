@@ -30,7 +30,7 @@ from mockserver.errors import MockError
 from mockserver.media.sniff import sniff
 from mockserver.multipart import Part, parse_parts
 from mockserver.spec.model import MediaType, Operation, is_json
-from mockserver.validation import Problem, coerce, invalid, read_json_body
+from mockserver.validation import Problem, coerce, invalid, json_object, read_json_body
 
 Resolve = Callable[[Any], Any]
 
@@ -77,6 +77,8 @@ def parse_body(operation: Operation, content_type: str | None, raw: bytes, resol
     body_spec = operation.body
     if body_spec is None:
         return None
+    if content_type == "application/json" and raw[:1] == b"{" and body_spec.json is not None:
+        return json_object(body_spec.json, raw)  # the usual request: a JSON object where the spec takes one
     kind = base_type(content_type)
     if not body_spec.content or not raw.strip() or is_json(kind) and body_spec.json_media() is not None:
         return read_json_body(operation, content_type, raw)

@@ -45,8 +45,10 @@ def base_url(config: MockConfig, host: str, port: int) -> str:
 
 
 def uvicorn_config(app: object, *, http: str = "auto", loop: str = "auto", **settings: object) -> uvicorn.Config:
-    """uvicorn's settings for the mock, the same for ``mockserver serve`` and tests: quiet, no lifespan."""
-    return uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", http=http, loop=loop, **settings)
+    """uvicorn's settings for the mock, the same for ``mockserver serve`` and tests: quiet, no lifespan,
+    no ``X-Forwarded-*`` rewriting (the mock never reads the client's address)."""
+    return uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", http=http,
+                          loop=loop, proxy_headers=False, **settings)
 
 
 def serve(config: MockConfig, host: str, port: int, *, announce: Callable[[str], None] | None = None,

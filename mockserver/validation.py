@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from mockserver.errors import MockError
-from mockserver.spec.model import Operation, Parameter, is_json
+from mockserver.spec.model import MediaType, Operation, Parameter, is_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +129,15 @@ def read_json_body(operation: Operation, content_type: str | None, raw: bytes) -
             f"Unsupported Content-Type {content_type or '(none)'!r}: send {documented}.",
             param="Content-Type",
         )
-    media = body_spec.json_media()
+    return json_object(body_spec.json_media(), raw)
+
+
+def json_object(media: MediaType | None, raw: bytes) -> Any:
+    """``raw`` parsed as strict JSON (:func:`parse_json`) and validated against ``media``'s schema."""
     body = parse_json(raw)
     if media is None or media.validator is None or media.validator.is_valid(body):
         return body
-    problems = [Problem(v.path, v.message) for v in media.validator.violations(body)]
-    raise invalid(problems)
+    raise invalid([Problem(v.path, v.message) for v in media.validator.violations(body)])
 
 
 def parse_json(raw: bytes) -> Any:

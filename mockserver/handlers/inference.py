@@ -50,8 +50,9 @@ async def route(call: Call) -> Routed:
     call.state.before_inference(call.principal)
     meta = read_meta(call.body)
     candidate = (await route_call(call, meta.trace_id)).candidate
-    return Routed(candidate, meta, UsageMeta(call.body.get("model") or None, meta.tags, meta.user_id, meta.trace_id,
-                                             _violations(call)))
+    asked = call.body.get("model") or None
+    return Routed(candidate, meta, UsageMeta(None if asked == candidate.model.id else asked, meta.tags, meta.user_id,
+                                             meta.trace_id, _violations(call)))
 
 
 def completer(call: Call, routed: Routed, overrides: Overrides) -> Callable[[Mapping[str, Any]], Completion]:

@@ -33,6 +33,18 @@ async def route_call(call: Call, trace_id: str | None, kind: str = "chat") -> Se
     failed: list[str] = []
     operation_id = call.operation.operation_id
 
+    candidates = plan.candidates
+    if len(candidates) == 1 and not candidates[0].retries:  # the usual call: one model, one try, no backoff
+        candidate = candidates[0]
+        fault = faults.model_fault(operation_id, candidate.name, sequence, 0) if faults is not None else None
+        if fault is not None:
+            if exchange is not None:
+                exchange.fault = fault.label
+            raise fault.error
+        if exchange is not None:
+            exchange.model_served = candidate.name
+        return Served(candidate, (), 1)
+
     def check(candidate: Candidate, attempt: int) -> ModelFault | None:
         if faults is None:
             return None

@@ -48,12 +48,14 @@ class Response:
 class RequestBody:
     required: bool
     content: dict[str, MediaType]
+    json: MediaType | None = field(init=False, default=None, compare=False)  # the first JSON media type
+
+    def __post_init__(self) -> None:
+        found = next((media for name, media in self.content.items() if is_json(name)), None)
+        object.__setattr__(self, "json", found)
 
     def json_media(self) -> MediaType | None:
-        for name, media in self.content.items():
-            if is_json(name):
-                return media
-        return None
+        return self.json
 
 
 @dataclass(frozen=True, slots=True)
