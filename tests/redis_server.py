@@ -9,7 +9,6 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import redis
+
+from bench.servers import free_port
 
 FSYNC = "always"  # every acknowledged write is on disk before Redis answers (what the tests run)
 
@@ -42,12 +43,6 @@ def redis_server_binary() -> str:
     found = shutil.which("redis-server")
     assert found, "apt-get installed redis-server but it is not on PATH"
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

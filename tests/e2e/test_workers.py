@@ -166,6 +166,9 @@ def test_workers_without_a_shared_state_is_one_line():
     assert result.exit_code == 2
     assert result.output.strip() == ("mockserver: error: --workers 2 needs a shared --state (a SQLite file or a "
                                      "redis:// URL): the default memory state belongs to one process")
+    result = CliRunner().invoke(main, ["serve", "--port", "0", "--workers", "2", "--state", "x.db", "--replay", "rec"])
+    assert (result.exit_code, result.output) == (2, "mockserver: error: --replay serves from one process: "
+                                                    "drop --workers 2\n")
 
 
 def test_redis_killed_and_restarted_keeps_every_acknowledged_change(tmp_path):
