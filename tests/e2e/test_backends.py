@@ -6,6 +6,7 @@ Each test runs on SQLite and on Redis (a Redis of our own, started by the tests)
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -220,3 +221,31 @@ def test_an_alert_is_queued_by_one_worker_and_posted_once_whatever_the_workers_t
             outbox.close()
     finally:
         server.shutdown()
+
+
+def test_a_state_file_of_the_single_process_store_is_upgraded_once_with_its_totals(tmp_path):
+    """A file written before the shared stores (usage rows without metadata, no totals, no delivery claims)."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript("""
+            CREATE TABLE keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, labels TEXT NOT NULL, limit_units TEXT,
+                               expiry TEXT, created_at TEXT NOT NULL, secret_hash BLOB NOT NULL UNIQUE);
+            CREATE TABLE usage (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, key_id TEXT NOT NULL,
+                                operation_id TEXT NOT NULL, model TEXT NOT NULL, prompt_tokens INTEGER NOT NULL,
+                                completion_tokens INTEGER NOT NULL, total_tokens INTEGER NOT NULL,
+                                cost_units TEXT NOT NULL, origin TEXT, title TEXT, fields TEXT NOT NULL);
+            CREATE TABLE alert_deliveries (id TEXT PRIMARY KEY, key_id TEXT NOT NULL, url TEXT NOT NULL,
+                                           body TEXT NOT NULL, state TEXT NOT NULL, next_at REAL NOT NULL,
+                                           attempts TEXT NOT NULL);
+        """)
+        for key_id, cost in (("k1", 5), ("k1", 7), ("k2", 11)):
+            db.execute("INSERT INTO usage (at, key_id, operation_id, model, prompt_tokens, completion_tokens, "
+                       "total_tokens, cost_units, origin, title, fields) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                       (NOW.isoformat(), key_id, "createChatCompletion", "m", 4, 6, 10, str(cost), None, None, "{}"))
+        db.execute("INSERT INTO alert_deliveries VALUES ('c', 'k1', 'http://127.0.0.1:9/', '{}', 'delivered', 0, '[]')")
+    for _ in range(2):  # the second open finds the totals there (not summed twice)
+        backend = open_backend(str(path))
+        assert (backend.ledger.org_usage().requests, backend.ledger.usage_for_key("k1").cost) == (3, 12)
+        assert backend.ledger.report(ReportQuery(group_by="key")).groups["k2"].cost == 11
+        assert backend.deliveries.claim("c", time.time(), 10) == "delivered"
+        backend.close()
