@@ -4,7 +4,8 @@
 ``python -m bench profile`` profiles the mock under load instead (see bench/profile.py);
 ``python -m bench record`` measures the recording proxy against a direct connection (bench/record.py);
 ``python -m bench startup`` measures only start-up time and memory after start-up (three specs);
-``python -m bench audit-proxy`` measures ``contract-tests proxy`` the same way (bench/audit_proxy.py).
+``python -m bench audit-proxy`` measures ``contract-tests proxy`` the same way (bench/audit_proxy.py);
+``python -m bench scaling`` measures 1, 2 and 4 workers on each state backend (see bench/scaling.py).
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def startup_only() -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("command", nargs="?", default="run",
-                        choices=["run", "memory", "profile", "record", "startup", "audit-proxy"])
+                        choices=["run", "memory", "profile", "record", "startup", "audit-proxy", "scaling"])
     parser.add_argument("--quick", action="store_true", help="seconds, not minutes: 1 s per figure, no Prism")
     args = parser.parse_args(argv)
     if args.command == "record":
@@ -113,6 +114,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command == "startup":
         print(startup_only(), flush=True)
+        return
+    if args.command == "scaling":
+        from bench.scaling import run as scaling
+
+        print(scaling(args.quick, log), flush=True)
         return
     print(run(args.quick, only_memory=args.command == "memory"), flush=True)
 

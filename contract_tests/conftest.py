@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import pytest
 
+from contract_tests import shared_budget
 from contract_tests.runner import run_events
 from contract_tests.session import Options, UsageError
 from contract_tests.stream_reader import StreamReader
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, one budget for the whole run (contract_tests/shared_budget.py)."""
+    config.stash[SHARED] = shared_budget.install(config, options_from(config))
+
+
+SHARED = pytest.StashKey[shared_budget.XdistBudget]()
 
 
 def options_from(config: pytest.Config, include: tuple[str, ...] = ()) -> Options:
@@ -35,6 +44,7 @@ def selected_checks(items: list[pytest.Item]) -> tuple[str, ...]:
 def conformance(request: pytest.FixtureRequest):
     options = options_from(request.config, selected_checks(request.session.items))
     try:
+        options.on_target = request.config.stash[SHARED].attach
         reader = StreamReader(run_events(options))
     except UsageError as exc:
         pytest.exit(f"contract-tests: error: {exc}", returncode=2)

@@ -52,6 +52,7 @@ class Options:
     # For tests: answer the suite's requests with this transport (or serve this ASGI app) instead.
     transport: httpx.BaseTransport | None = None
     app: object | None = None
+    on_target: Callable[[Target], None] | None = None  # told of the target once it answered (the xdist budget)
 
 
 @dataclass
@@ -77,6 +78,8 @@ def open_session(options: Options) -> Iterator[Session]:
     with _open(options, spec) as target:
         profile = _profile(options, target)
         _preflight(target)
+        if options.on_target is not None:
+            options.on_target(target)
         writes = options.allow_writes or target.local
         context = CheckContext.open(target, spec, deterministic=target.local, allow_writes=writes,
                                     max_tokens=profile.max_tokens, policies=_policies(options))

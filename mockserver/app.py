@@ -77,7 +77,7 @@ def create_app(config: MockConfig | None = None, state: MockState | None = None,
     ``own_routes`` are more endpoints under ``/__mock/``."""
     config = config or MockConfig()
     state = state or MockState(config)
-    return MockApp(config, state, Faults(config.seed, config.scenario), handlers, own_routes)
+    return MockApp(config, state, Faults(config.seed, config.scenario, backend=state.backend), handlers, own_routes)
 
 
 def _spec_endpoint(config: MockConfig):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from mockserver.errors import MockError
 from mockserver.spec.model import SecurityScheme
@@ -20,6 +21,10 @@ BEARER: tuple[tuple[SecurityScheme, ...], ...] = ((SecurityScheme("bearer", "bea
 class Principal:
     key_id: str
     is_admin: bool
+    # what authentication read with the key, so the call reads it no more: its record, and with a
+    # shared store (``--state``) its spend this month (read in the same step as the key)
+    record: Any = field(default=None, compare=False, repr=False)
+    spent: int | None = field(default=None, compare=False, repr=False)
 
 
 class AdminKey:

@@ -16,6 +16,7 @@ from mockserver.recording.serve import serve_replay
 from mockserver.recording.settings import SettingsError
 from mockserver.server import ServeError, serve
 from mockserver.spec import LoadedSpec
+from mockserver.workers import WorkerError
 
 
 def warn_defects(spec: LoadedSpec, program: str) -> None:
@@ -68,8 +69,11 @@ def main() -> None:
 @click.option("--error-rate", "error_rates", multiple=True, metavar="STATUS=RATE",
               help="Answer STATUS (429, 500, 502, 503, 504) to a share of requests, e.g. 503=0.05 (repeatable).")
 @click.option("--rpm", type=click.IntRange(1), default=None, help="Requests per minute per key; over it, 429.")
-@click.option("--state", "state_path", type=click.Path(dir_okay=False), default=None,
-              help="SQLite file that keeps keys and usage across restarts (WAL). Default: in memory.")
+@click.option("--state", "state_path", default=None, metavar="PATH|redis://HOST:PORT/DB",
+              help="Shared state: a SQLite file (one host, kept across restarts, WAL) or a Redis URL (many hosts). "
+                   "Default: in this process's memory.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 256),
+              help="Worker processes on the one port; more than 1 needs --state (docs/scaling.md).")
 @click.option("--tpm", type=click.IntRange(1), default=None, help="Estimated tokens per minute per key; over it, 429.")
 @click.option("--replay", "replay_source", type=click.Path(), default=None, metavar="DIR|FILE",
               help="Answer recorded exchanges (a `mockserver record` directory or .jsonl file, or a .har file).")
@@ -79,23 +83,31 @@ def main() -> None:
 @click.option("--replay-require-all", is_flag=True, help="With --replay: exit 1 at shutdown when a recording went unused.")
 @click.option("--replay-config", type=click.Path(dir_okay=False), default=None,
               help="With --replay: YAML settings adding fields to ignore when matching (docs/recording.md).")
-def serve_command(host: str, port: int, replay_source: str | None, replay_strict: bool, replay_timing: bool,
-                  replay_require_all: bool, replay_config: str | None, **options: object) -> None:
+def serve_command(host: str, port: int, workers: int, replay_source: str | None, replay_strict: bool,
+                  replay_timing: bool, replay_require_all: bool, replay_config: str | None, **options: object) -> None:
     """Serve the mock until Ctrl-C."""
     if replay_source is None and (replay_strict or replay_timing or replay_require_all or replay_config):
         click.echo("mockserver: error: --replay-strict, --replay-timing, --replay-require-all and --replay-config "
                    "need --replay DIR|FILE", err=True)
         sys.exit(2)
     try:
+        if workers > 1 and not options.get("state_path"):
+            raise ServeError(f"--workers {workers} needs a shared --state (a SQLite file or a redis:// URL): "
+                             "the default memory state belongs to one process")
+        if workers > 1 and replay_source is not None:
+            raise ServeError(f"--replay serves from one process: drop --workers {workers}")
         config = build_config(**options)
         warn_defects(config.spec, "mockserver")
         if replay_source is not None:
             replay = load_replay(replay_source, config_path=replay_config, strict=replay_strict, timing=replay_timing)
             sys.exit(serve_replay(config, host, port, replay, require_all=replay_require_all))
-        serve(config, host, port)
+        if workers > 1:
+            serve(config, host, port, workers=workers)
+        else:
+            serve(config, host, port)
     except KeyboardInterrupt:
         click.echo("mockserver: stopped", err=True)
-    except (*ConfigError, ServeError, RecordingError, SettingsError) as exc:
+    except (*ConfigError, ServeError, RecordingError, SettingsError, WorkerError) as exc:
         click.echo(f"mockserver: error: {exc}", err=True)
         sys.exit(2)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from mockserver.accounts.sqlite_store import StateFileError
 from mockserver.auth import DEFAULT_API_KEY
+from mockserver.backends import StateFileError
 from mockserver.faults.scenario import Scenario, ScenarioError, from_options
 from mockserver.governance.config import EMPTY as EMPTY_GOVERNANCE
 from mockserver.governance.config import GovernanceConfig, load_governance
@@ -55,7 +55,7 @@ class MockConfig:
     def overrides(self) -> Overrides:
         """The server-wide reply and pacing settings, which X-Mock-* headers override per request."""
         return Overrides(style=self.reply_style, ttft_ms=self.ttft_ms, tokens_per_s=self.tokens_per_s)
-    state_path: str | None = None  # SQLite file for keys and usage; None keeps them in memory
+    state_path: str | None = None  # the shared store (--state): a SQLite file or redis:// URL; None: in memory
     scenario: Scenario | None = None  # server-wide faults in force at start (and after a reset)
     routing: RoutingConfig = EMPTY_ROUTING  # policies and aliases (--config FILE, docs/routing.md)
     governance: GovernanceConfig = EMPTY_GOVERNANCE  # access lists, alerts, guardrails (--config FILE, docs/governance.md)

@@ -10,11 +10,14 @@ from collections.abc import Callable
 import uvicorn
 
 from mockserver.app import create_app
+from mockserver.backends import describe, open_backend
 from mockserver.config import MockConfig
+from mockserver.faults.runtime import start as start_faults
+from mockserver.workers import Supervisor
 
 
 class ServeError(Exception):
-    """The server could not start (port in use, bad address)."""
+    """The server could not start (port in use, bad address, workers without a shared state)."""
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -49,16 +52,28 @@ def uvicorn_config(app: object, *, http: str = "auto", loop: str = "auto", **set
 
 
 def serve(config: MockConfig, host: str, port: int, *, announce: Callable[[str], None] | None = None,
-          http: str = "auto", loop: str = "auto", app: object | None = None) -> None:
+          http: str = "auto", loop: str = "auto", app: object | None = None, workers: int = 1) -> None:
     """Serve until interrupted. Prints the base URL and the admin key first.
 
     ``http``/``loop`` are uvicorn's: ``auto`` takes httptools and uvloop when installed, the fastest
     pair measured here (docs/benchmarks.md); ``h11``/``asyncio`` are the pure-Python fallbacks.
     ``app`` is the mock to serve when not ``create_app(config)`` (e.g. one that replays recordings).
+    ``workers`` > 1 forks that many processes on the one socket (:mod:`mockserver.workers`); each
+    builds its own app, and they need a shared ``--state`` (docs/scaling.md).
     """
+    if workers > 1 and not config.state_path:
+        raise ServeError(f"--workers {workers} needs a shared --state (a SQLite file or a redis:// URL): "
+                         "the default memory state belongs to one process")
+    if config.state_path:  # checked once, and the start-up scenario put in force once, before any worker
+        backend = open_backend(config.state_path)
+        try:
+            start_faults(backend, config.scenario)
+        finally:
+            backend.close()
     sock = bind(host, port)
     port = sock.getsockname()[1]
-    app = app or create_app(config)
+    if workers == 1:
+        app = app or create_app(config)
     say = announce or (lambda line: print(line, file=sys.stdout, flush=True))
     say(f"mockserver: serving {config.spec.document.get('info', {}).get('title', 'the spec')} "
         f"({len(config.spec.operations)} operations)")
@@ -68,9 +83,18 @@ def serve(config: MockConfig, host: str, port: int, *, announce: Callable[[str],
     say(f"  inspector: {origin}/__mock/  (asks for the admin key; docs/inspector.md)")
     if config.scenario is not None:
         say(f"  faults:    {', '.join(config.scenario.as_dict())} (GET /__mock/scenario)")
+    if workers > 1 or config.state_path:
+        say(f"  state:     {describe(config.state_path)}, {workers} worker{'s' if workers > 1 else ''}")
     say("  Ctrl-C to stop")
-    server = uvicorn.Server(uvicorn_config(app, http=http, loop=loop))
-    try:
+
+    def run(number: int) -> None:  # one forked worker: its own app and its own connection to the store
+        server = uvicorn.Server(uvicorn_config(create_app(config), http=http, loop=loop))
         server.run(sockets=[sock])
+
+    try:
+        if workers == 1:
+            uvicorn.Server(uvicorn_config(app, http=http, loop=loop)).run(sockets=[sock])
+        else:
+            Supervisor(run, workers, lambda line: print(line, file=sys.stderr, flush=True)).run()
     finally:
         sock.close()

@@ -18,8 +18,8 @@ from mockserver.accounts.clock import Clock, format_datetime, month_of, utc_now
 from mockserver.accounts.keys import ApiKeyRecord, KeyStore, MemoryKeyStore, hash_secret, new_key
 from mockserver.accounts.ledger import NO_META, Ledger, MemoryLedger, UsageEntry, UsageMeta, UsageSummary
 from mockserver.accounts.reports import Report, ReportQuery
-from mockserver.accounts.sqlite_store import open_stores
 from mockserver.auth import AdminKey, Principal
+from mockserver.backends import Backend, open_backend
 from mockserver.config import MockConfig
 from mockserver.errors import MockError
 from mockserver.governance.store import Governance
@@ -31,18 +31,21 @@ ANONYMOUS_KEY_ID = "anonymous"  # usage of operations that need no key
 
 class MockState:
     def __init__(self, config: MockConfig, *, keys: KeyStore | None = None, ledger: Ledger | None = None,
-                 clock: Clock = utc_now):
+                 clock: Clock = utc_now, backend: Backend | None = None):
         self.config = config
         self.admin = AdminKey(config.api_key)
-        if keys is None and ledger is None and config.state_path:
-            keys, ledger = open_stores(config.state_path)
+        if backend is None and keys is None and ledger is None and config.state_path:
+            backend = open_backend(config.state_path)
+        self.backend = backend  # the shared store (--state), or None: everything in this process
+        if backend is not None:
+            keys, ledger = backend.keys, backend.ledger
         self.keys: KeyStore = keys if keys is not None else MemoryKeyStore()
         self.ledger: Ledger = ledger if ledger is not None else MemoryLedger()
         self.clock = clock
         self.prompt_cache = PromptCache()  # per key: the prompt prefixes the providers would have cached
         self.responses = ResponseStore()  # the Responses API's stored answers
         # access lists, alert thresholds and their outbox, guardrail actions (docs/governance.md)
-        self.governance = Governance(config.governance, getattr(self.keys, "database", None))
+        self.governance = Governance(config.governance, backend)
 
     # -- who is calling --------------------------------------------------------------------------
 
@@ -56,14 +59,18 @@ class MockState:
         principal = self.admin.authenticate(token)
         if principal is not None:
             return principal
-        record = self.keys.find(hash_secret(token))
+        now = self.clock()
+        if self.backend is not None:  # the key and its spend this month in one store round trip
+            record, spent = self.backend.find_key(hash_secret(token), month_of(now))
+        else:
+            record, spent = self.keys.find(hash_secret(token)), None
         if record is None:
             return None
-        if record.expired(self.clock()):
+        if record.expired(now):
             assert record.expiry is not None
             raise MockError(401, f"This API key expired at {format_datetime(record.expiry)}; create a new key.",
                             code="expired_api_key", headers={"WWW-Authenticate": "Bearer"})
-        return Principal(record.id, False)
+        return Principal(record.id, False, record, spent)
 
     def reset(self) -> None:
         """Forget everything created or recorded since start: keys, usage, limits, stored responses. The admin key stays."""
@@ -80,18 +87,31 @@ class MockState:
 
         The check runs before the call and the cost is recorded after it, so
         calls already admitted may finish and take a key past its limit by at
-        most their own cost; the next call is refused.
+        most their own cost; the next call is refused. With many workers the same holds across all
+        of them: the overshoot is at most the cost of the key's calls in flight (authenticated, not
+        yet recorded) when it crossed; with a shared store the spend is the one read when the key
+        authenticated, in the same store round trip.
         """
         if principal is None or principal.is_admin:
             return
-        record = self.keys.get(principal.key_id)
-        if record is None or record.limit is None:
-            return
-        spent = self.ledger.spend_in_month(record.id, month_of(self.clock()))
-        if spent >= record.limit:
+        if principal.spent is not None:  # read with the key when it authenticated (a shared store)
+            limit, spent = principal.record.limit, principal.spent
+            if limit is None:
+                return
+        elif self.backend is not None:  # the limit and the spend read together, in the store
+            found = self.backend.spend_and_limit(principal.key_id, month_of(self.clock()))
+            if found is None:
+                return
+            limit, spent = found
+        else:
+            record = self.keys.get(principal.key_id)
+            if record is None or record.limit is None:
+                return
+            limit, spent = record.limit, self.ledger.spend_in_month(record.id, month_of(self.clock()))
+        if spent >= limit:
             raise MockError(
                 402,
-                f"This API key has reached its monthly spending limit of {money.describe(record.limit)} "
+                f"This API key has reached its monthly spending limit of {money.describe(limit)} "
                 f"(spent {money.describe(spent)}). Raise or remove the limit to continue.",
                 code="key_limit_exceeded",
             )
@@ -122,8 +142,8 @@ class MockState:
         self.ledger.record(UsageEntry(  # positional, in field order: the cheapest way to make a named tuple
             at, key_id, operation_id, model, prompt, completion, total, cost, read_analytics(headers), meta,
         ))
-        if cost and principal is not None and not principal.is_admin:
-            record = self.keys.get(key_id)
+        if cost and principal is not None and not principal.is_admin and self.governance.alerting(key_id):
+            record = principal.record if principal.record is not None else self.keys.get(key_id)
             if record is not None:  # spend alerts: the thresholds this cost crossed, each queued once
                 month = month_of(at)
                 after = self.ledger.spend_in_month(key_id, month)

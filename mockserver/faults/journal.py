@@ -1,7 +1,12 @@
-"""The request journal: the last N requests with status, latency and fault; keys appear only by id."""
+"""The request journal: the last N requests with status, latency and fault; keys appear only by id.
+
+:class:`Journal` keeps them in the process; :class:`SharedJournal` in a shared backend, so that
+``GET /__mock/journal`` shows every worker's requests (the ``worker`` field says whose).
+"""
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from typing import Any, Protocol
 
@@ -20,6 +25,7 @@ FIELDS = (
     "served",  # the model that answered it (a fallback's later model, a load-balanced pick), else None
     "guardrail",  # the guardrail action taken on the prompt's violations (report, mask, block), else None
     "violations",  # the guardrail's findings: [{kind, path, start, end}], never the values; else None
+    "worker",  # the process id of the worker that served it (several with ``--workers N``)
 )
 
 
@@ -31,6 +37,17 @@ class Listener(Protocol):
     def cleared(self) -> None: ...
 
 
+def entry_of(exchange: Any, worker: int) -> tuple[Any, ...]:
+    """The journal entry of a finished :class:`~mockserver.exchange.Exchange`, in the order of :data:`FIELDS`."""
+    operation, fault, stream = exchange.operation, exchange.fault, exchange.stream
+    if stream is not None and stream.fired:
+        fault = f"stream:{stream.fault.fault}@{stream.count}"
+    return (exchange.sequence, exchange.arrived, exchange.method, exchange.path,
+            operation.operation_id if operation is not None else None, exchange.status,
+            exchange.latency_ms, fault, exchange.key_id, exchange.model_asked, exchange.model_served,
+            exchange.guardrail, exchange.violations, worker)
+
+
 class Journal:
     """A bounded deque of plain tuples (cheap to add), turned into dicts only when read."""
 
@@ -38,6 +55,7 @@ class Journal:
         self._entries: deque[tuple[Any, ...]] = deque(maxlen=size)
         self.listeners: list[Listener] = []  # see :class:`Listener`
         self.capturing = False  # a listener wants each exchange's answer noted (the inspector, while a page is open)
+        self.worker = os.getpid()
 
     def record(self, *values: Any) -> None:
         """One request, its values in the order of :data:`FIELDS`."""
@@ -53,15 +71,45 @@ class Journal:
         operation, fault, stream = exchange.operation, exchange.fault, exchange.stream
         if stream is not None and stream.fired:
             fault = f"stream:{stream.fault.fault}@{stream.count}"
-        entry = (exchange.sequence, exchange.arrived, exchange.method, exchange.path,
+        entry = (exchange.sequence, exchange.arrived, exchange.method, exchange.path,  # entry_of, inlined: hot path
                  operation.operation_id if operation is not None else None, exchange.status,
                  exchange.latency_ms, fault, exchange.key_id, exchange.model_asked, exchange.model_served,
-                 exchange.guardrail, exchange.violations)
+                 exchange.guardrail, exchange.violations, self.worker)
         self._entries.append(entry)
         for listener in self.listeners:
             listener.recorded(entry, exchange)
 
     def clear(self) -> None:
         self._entries.clear()
+        for listener in self.listeners:
+            listener.cleared()
+
+
+class SharedJournal:
+    """The same entries, kept in a shared backend (one round trip per request), so every worker's are listed.
+
+    Listeners (the inspector) are this worker's: they are told of the entries this worker records.
+    """
+
+    def __init__(self, backend: Any):
+        self.backend = backend
+        self.listeners: list[Listener] = []
+        self.capturing = False
+        self.worker = os.getpid()  # each worker builds its app after it is forked
+
+    def record(self, *values: Any) -> None:
+        self.backend.journal_add(values)
+
+    def last(self, limit: int | None = None) -> list[dict[str, Any]]:
+        return [dict(zip(FIELDS, e, strict=True)) for e in self.backend.journal_last(limit)]
+
+    def record_exchange(self, exchange: Any) -> None:
+        entry = entry_of(exchange, self.worker)
+        self.backend.journal_add(entry)
+        for listener in self.listeners:
+            listener.recorded(entry, exchange)
+
+    def clear(self) -> None:
+        self.backend.journal_clear()
         for listener in self.listeners:
             listener.cleared()

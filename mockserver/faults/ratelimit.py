@@ -8,6 +8,11 @@ A window that has ended is the same as none, so ended windows are dropped
 whenever the table has doubled since the last sweep: the table holds at most
 about twice the keys that called within the last minute (and at least
 :data:`SWEEP_FLOOR` before any sweep), however many keys come and go.
+
+:func:`count` is the rule; :class:`RateLimiter` keeps the windows in memory, and
+:class:`SharedRateLimiter` in a shared backend, which applies the same rule atomically
+(``mockserver/backends/``), so the limits hold across every worker (there a window is a
+store entry that expires a little after its minute).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 WINDOW_S = 60.0
 SWEEP_FLOOR = 64  # windows kept before the first sweep looks for ended ones
@@ -33,6 +39,35 @@ class Verdict:
     headers: dict[str, str]
     retry_after_s: int = 0
     exceeded: str | None = None  # "requests" or "tokens"
+
+
+def count(window: tuple[float, int, int] | None, now: float, tokens: int, rpm: int | None,
+          tpm: int | None) -> tuple[float, int, int, str | None]:
+    """The window (start, requests, tokens) after one request of ``tokens``, and what it exceeded, if anything."""
+    if window is None or now - window[0] >= WINDOW_S:
+        window = (now, 0, 0)
+    start, requests, used = window
+    if rpm is not None and requests + 1 > rpm:
+        return start, requests, used, "requests"
+    if tpm is not None and used + tokens > tpm:
+        return start, requests, used, "tokens"
+    return start, requests + 1, used + tokens, None
+
+
+def verdict(rpm: int | None, tpm: int | None, now: float, start: float, requests: int, tokens: int,
+            exceeded: str | None) -> Verdict:
+    """The answer's headers (and Retry-After when refused) for a window as :func:`count` left it."""
+    reset = max(0.0, start + WINDOW_S - now)
+    headers = {}
+    if rpm is not None:
+        headers.update(_headers("requests", rpm, rpm - requests, reset))
+    if tpm is not None:
+        headers.update(_headers("tokens", tpm, tpm - tokens, reset))
+    if exceeded is None:
+        return Verdict(True, headers)
+    retry = max(1, math.ceil(reset))
+    headers["Retry-After"] = str(retry)
+    return Verdict(False, headers, retry, exceeded)
 
 
 class RateLimiter:
@@ -54,34 +89,33 @@ class RateLimiter:
         """Count one request of ``tokens`` estimated tokens for ``key``, or refuse it."""
         now = self.clock()
         window = self._windows.get(key)
-        if window is None or now - window.start >= WINDOW_S:
-            if window is None and len(self._windows) >= self._sweep_at:
-                self._sweep(now)
-            window = self._windows[key] = _Window(now)
-        reset = max(0.0, window.start + WINDOW_S - now)
-        exceeded = None
-        if self.rpm is not None and window.requests + 1 > self.rpm:
-            exceeded = "requests"
-        elif self.tpm is not None and window.tokens + tokens > self.tpm:
-            exceeded = "tokens"
-        if exceeded is None:
-            window.requests += 1
-            window.tokens += tokens
-        headers = {}
-        if self.rpm is not None:
-            headers.update(_headers("requests", self.rpm, self.rpm - window.requests, reset))
-        if self.tpm is not None:
-            headers.update(_headers("tokens", self.tpm, self.tpm - window.tokens, reset))
-        if exceeded is None:
-            return Verdict(True, headers)
-        retry = max(1, math.ceil(reset))
-        headers["Retry-After"] = str(retry)
-        return Verdict(False, headers, retry, exceeded)
+        if window is None and len(self._windows) >= self._sweep_at:
+            self._sweep(now)
+        start, requests, used, exceeded = count(
+            None if window is None else (window.start, window.requests, window.tokens), now, tokens, self.rpm, self.tpm)
+        self._windows[key] = _Window(start, requests, used)
+        return verdict(self.rpm, self.tpm, now, start, requests, used, exceeded)
 
     def _sweep(self, now: float) -> None:
         """Drop the ended windows; the next sweep comes when the live ones have doubled (amortized O(1))."""
         self._windows = {key: w for key, w in self._windows.items() if now - w.start < WINDOW_S}
         self._sweep_at = max(SWEEP_FLOOR, 2 * len(self._windows))
+
+
+class SharedRateLimiter:
+    """The same windows kept in a shared backend (wall-clock time: every worker's clock must agree)."""
+
+    def __init__(self, rpm: int | None, tpm: int | None, clock: Callable[[], float], backend: Any, generation: int):
+        self.rpm = rpm
+        self.tpm = tpm
+        self.clock = clock
+        self.backend = backend
+        self.generation = generation
+
+    def check(self, key: str, tokens: int) -> Verdict:
+        now = self.clock()
+        start, requests, used, exceeded = self.backend.rate_window(key, self.generation, now, tokens, self.rpm, self.tpm)
+        return verdict(self.rpm, self.tpm, now, start, requests, used, exceeded)
 
 
 def _headers(kind: str, limit: int, remaining: int, reset_s: float) -> dict[str, str]:

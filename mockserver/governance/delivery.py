@@ -5,8 +5,11 @@
 thread sends: a 2xx answer delivers; anything else (an error status, a refused connection, a timeout)
 is retried after ``backoff_ms``, doubled for each further retry, up to ``retries`` retries, then the
 delivery is marked failed. Each attempt is recorded (time, status or error) for ``/__mock/alerts``.
-With ``--state`` the outbox is a table of the state file, so deliveries pending when the process is
-killed are sent after the restart. A crossing is added at most once (its id is the table's key).
+With ``--state`` the outbox is kept in the shared store (``deliveries`` of :mod:`mockserver.backends`),
+so deliveries pending when the process is killed are sent after the restart. A crossing is added at
+most once (its id is the store's key: of two workers adding it, one wins and sends it), and a worker
+sends a delivery only while it holds the store's claim on it (:data:`CLAIM_S` beyond the request's
+timeout), so across workers each event is delivered once.
 """
 
 from __future__ import annotations
@@ -22,17 +25,7 @@ import httpx
 
 from mockserver.governance.alerts import SIGNATURE_HEADER, sign
 
-TABLE = """
-CREATE TABLE IF NOT EXISTS alert_deliveries (
-    id TEXT PRIMARY KEY,      -- the crossing: key id, month, threshold
-    key_id TEXT NOT NULL,
-    url TEXT NOT NULL,
-    body TEXT NOT NULL,       -- the event, as sent (no secret in it)
-    state TEXT NOT NULL,      -- pending | delivered | failed
-    next_at REAL NOT NULL,
-    attempts TEXT NOT NULL    -- JSON list of {at, status, error}
-);
-"""
+CLAIM_S = 5.0  # a sender's claim on a delivery outlasts its request's timeout by this much
 MAX_KEPT = 1000  # finished deliveries kept in memory for /__mock/alerts
 
 
@@ -61,18 +54,14 @@ class Retry:
 
 
 class Outbox:
-    def __init__(self, retry: Callable[[], Retry], secret_for: Callable[[Delivery], str | None], database: Any = None):
-        self._retry, self._secret_for, self._database = retry, secret_for, database
+    def __init__(self, retry: Callable[[], Retry], secret_for: Callable[[Delivery], str | None], store: Any = None):
+        self._retry, self._secret_for, self._store = retry, secret_for, store
         self._cond = threading.Condition()
         self._deliveries: dict[str, Delivery] = {}
         self._thread: threading.Thread | None = None
         self._stopped = False
-        if database is not None:
-            database.connection.executescript(TABLE)
-            for row in database.rows("SELECT id, key_id, url, body, state, next_at, attempts FROM alert_deliveries "
-                                     "ORDER BY rowid"):
-                delivery = Delivery(row[0], row[1], row[2], row[3].encode(), row[4], row[5], json.loads(row[6]))
-                self._deliveries[delivery.id] = delivery
+        if store is not None:
+            self._deliveries = _from_rows(store.rows())
             if any(d.state == "pending" for d in self._deliveries.values()):
                 self._start()
 
@@ -84,22 +73,26 @@ class Outbox:
         with self._cond:
             if crossing in self._deliveries:
                 return False
+            if self._store is not None and not self._store.insert(crossing, key_id, url, body.decode()):
+                return False  # another worker queued it first, and sends it
             delivery = Delivery(crossing, key_id, url, body, next_at=time.monotonic())
             self._deliveries[crossing] = delivery
-            self._save(delivery, insert=True)
             self._start()
             self._cond.notify()
             return True
 
     def list(self) -> list[dict[str, Any]]:
+        """Every delivery (with a shared store: every worker's)."""
+        if self._store is not None:
+            return [d.view() for d in _from_rows(self._store.rows()).values()]
         with self._cond:
             return [d.view() for d in self._deliveries.values()]
 
     def clear(self) -> None:
         with self._cond:
             self._deliveries.clear()
-            if self._database is not None:
-                self._database.write("DELETE FROM alert_deliveries")
+            if self._store is not None:
+                self._store.clear()
 
     def close(self) -> None:
         with self._cond:
@@ -132,6 +125,16 @@ class Outbox:
 
     def _attempt(self, client: httpx.Client, delivery: Delivery) -> None:
         retry = self._retry()
+        if self._store is not None:
+            claim = self._store.claim(delivery.id, time.time(), retry.timeout_s + CLAIM_S)
+            if claim != "ok":
+                with self._cond:
+                    if claim == "busy":  # another worker is sending it: look again when its claim ends
+                        delivery.next_at = time.monotonic() + retry.timeout_s + CLAIM_S
+                    else:  # delivered, failed or cleared by another worker
+                        delivery.state = "done elsewhere" if claim == "gone" else claim
+                        self._trim()
+                return
         headers = {"Content-Type": "application/json", "User-Agent": "mockserver-alerts"}
         secret = self._secret_for(delivery)
         if secret:
@@ -152,7 +155,8 @@ class Outbox:
                 delivery.state = "failed"
             else:
                 delivery.next_at = time.monotonic() + retry.backoff_ms / 1000 * 2 ** (len(delivery.attempts) - 1)
-            self._save(delivery)
+            if self._store is not None:
+                self._store.update(delivery.id, delivery.state, json.dumps(delivery.attempts))
             self._trim()
 
     def _trim(self) -> None:
@@ -160,13 +164,9 @@ class Outbox:
         for key in finished[:max(0, len(finished) - MAX_KEPT)]:
             del self._deliveries[key]
 
-    def _save(self, delivery: Delivery, insert: bool = False) -> None:
-        if self._database is None:
-            return
-        if insert:
-            self._database.write("INSERT OR IGNORE INTO alert_deliveries (id, key_id, url, body, state, next_at, "
-                                 "attempts) VALUES (?,?,?,?,?,?,?)", (delivery.id, delivery.key_id, delivery.url,
-                                                                      delivery.body.decode(), delivery.state, 0.0, "[]"))
-        else:
-            self._database.write("UPDATE alert_deliveries SET state = ?, attempts = ? WHERE id = ?",
-                                 (delivery.state, json.dumps(delivery.attempts), delivery.id))
+
+def _from_rows(rows: list[tuple]) -> dict[str, Delivery]:
+    deliveries = {}
+    for ident, key_id, url, body, state, attempts in rows:
+        deliveries[ident] = Delivery(ident, key_id, url, body.encode(), state, 0.0, json.loads(attempts))
+    return deliveries

@@ -67,7 +67,7 @@ def _record(call: Call):
     principal = call.principal
     if principal is None or principal.is_admin:
         return None
-    return call.state.keys.get(principal.key_id)
+    return principal.record if principal.record is not None else call.state.keys.get(principal.key_id)
 
 
 def _guard(call: Call, record: Any, asked: str) -> None:

@@ -1,8 +1,10 @@
 """What governance is in force at run time: the config file's settings and those made over the API.
 
 Access lists (the file's and created ones), the list attached to each key, each key's alert settings
-and guardrail action. With ``--state`` the API's settings are rows of the state file (a JSON value per
-setting) and the alert outbox is a table of it; the config file's settings are read at each start.
+and guardrail action. With ``--state`` the API's settings are kept in the shared store (a JSON value per
+setting, :mod:`mockserver.backends`) and so is the alert outbox; the config file's settings are read at
+each start. Each worker keeps the settings in memory and reads them again when the store's governance
+counter, which comes with every request's number, says another worker changed them.
 """
 
 from __future__ import annotations
@@ -20,15 +22,6 @@ from mockserver.governance import alerts
 from mockserver.governance.config import EMPTY, AccessList, GovernanceConfig, Threshold, threshold
 from mockserver.governance.delivery import Delivery, Outbox, Retry
 
-TABLE = """
-CREATE TABLE IF NOT EXISTS governance (
-    kind TEXT NOT NULL,   -- access_list | key_access_list | key_alerts | key_guardrails
-    name TEXT NOT NULL,   -- the list's name or the key's id
-    value TEXT NOT NULL,  -- JSON
-    PRIMARY KEY (kind, name)
-);
-"""
-
 
 @dataclass(frozen=True, slots=True)
 class KeyAlerts:
@@ -38,23 +31,34 @@ class KeyAlerts:
 
 
 class Governance:
-    def __init__(self, config: GovernanceConfig = EMPTY, database: Any = None):
+    def __init__(self, config: GovernanceConfig = EMPTY, backend: Any = None):
+        """``backend``: the shared store (``--state``), whose ``governance`` settings, ``deliveries`` outbox
+        and ``governance_version`` this reads; None keeps everything in this process."""
         self.config = config
-        self._database = database
-        self._lock = threading.Lock()
+        self._backend = backend
+        self._settings = None if backend is None else backend.governance
+        self._version = None
+        self._lock = threading.RLock()
         self.lists: dict[str, AccessList] = {}
         self.key_lists: dict[str, str] = {}
         self.key_alerts: dict[str, KeyAlerts] = {}
         self.key_guardrails: dict[str, str] = {}
         self._load()
-        self.outbox = Outbox(self._retry, self._secret_for, database)
+        self.outbox = Outbox(self._retry, self._secret_for, None if backend is None else backend.deliveries)
+
+    def sync(self) -> None:
+        """Read the settings again if another worker changed them (a number compared; no store round trip)."""
+        if self._backend is not None and self._backend.governance_version != self._version:
+            with self._lock:
+                self._load()
 
     def _load(self) -> None:
         self.lists = dict(self.config.access_lists)
-        if self._database is None:
+        if self._settings is None:
             return
-        self._database.connection.executescript(TABLE)
-        for kind, name, value in self._database.rows("SELECT kind, name, value FROM governance ORDER BY rowid"):
+        self._version = self._backend.governance_version
+        self.key_lists, self.key_alerts, self.key_guardrails = {}, {}, {}
+        for kind, name, value in self._settings.rows():
             data = json.loads(value)
             if kind == "access_list" and name not in self.config.access_lists:
                 self.lists[name] = AccessList(name, tuple(data["models"]), (), data.get("description", ""))
@@ -67,12 +71,8 @@ class Governance:
                 self.key_guardrails[name] = data
 
     def _put(self, kind: str, name: str, value: Any) -> None:
-        if self._database is not None:
-            if value is None:
-                self._database.write("DELETE FROM governance WHERE kind = ? AND name = ?", (kind, name))
-            else:
-                self._database.write("INSERT OR REPLACE INTO governance (kind, name, value) VALUES (?,?,?)",
-                                     (kind, name, json.dumps(value)))
+        if self._settings is not None:
+            self._settings.put(kind, name, None if value is None else json.dumps(value))
 
     def reset(self) -> None:
         """Forget what the API set; the config file's settings stay."""
@@ -81,13 +81,15 @@ class Governance:
             self.key_lists.clear()
             self.key_alerts.clear()
             self.key_guardrails.clear()
-            if self._database is not None:
-                self._database.write("DELETE FROM governance")
+            if self._settings is not None:
+                self._settings.clear()
         self.outbox.clear()
 
     # -- access lists ----------------------------------------------------------------------------------
 
     def create_list(self, name: str, models: tuple[str, ...], description: str = "") -> AccessList:
+        if self._backend is not None:
+            self.sync()
         with self._lock:
             if name in self.lists:
                 raise MockError(409, f"An access list named {name!r} exists already; delete it first or pick "
@@ -97,6 +99,8 @@ class Governance:
             return access
 
     def get_list(self, name: str) -> AccessList:
+        if self._backend is not None:
+            self.sync()
         access = self.lists.get(name)
         if access is None:
             known = ", ".join(self.lists) or "none"
@@ -129,6 +133,8 @@ class Governance:
 
     def list_for(self, record: ApiKeyRecord | None) -> AccessList | None:
         """The access list a key uses: the one attached to it, else the first whose labels it carries."""
+        if self._backend is not None:
+            self.sync()
         if record is None:
             return None
         name = self.key_lists.get(record.id)
@@ -152,6 +158,8 @@ class Governance:
 
     def guardrail_for(self, record: ApiKeyRecord | None, policy: str | None) -> str:
         """The action for a call: the policy's, else the key's, else its labels', else the file's default."""
+        if self._backend is not None:
+            self.sync()
         settings = self.config.guardrails
         if policy is not None and policy in settings.policies:
             return settings.policies[policy]
@@ -175,7 +183,23 @@ class Governance:
             self._put("key_alerts", key_id, {"thresholds": [t.as_json() for t in settings.thresholds],
                                              "url": settings.url, "secret": settings.secret})
 
+    def alerting(self, key_id: str) -> bool:
+        """Whether a cost charged to the key may cross an alert threshold (thresholds and a URL are set)."""
+        if self._backend is not None:
+            self.sync()
+        own, defaults = self.key_alerts.get(key_id), self.config.alerts
+        if own is None:
+            return bool(defaults.thresholds and defaults.url)
+        return bool(own.thresholds and (own.url or defaults.url))
+
+    def all_lists(self) -> list[AccessList]:
+        if self._backend is not None:
+            self.sync()
+        return list(self.lists.values())
+
     def alerts_for(self, key_id: str) -> KeyAlerts:
+        if self._backend is not None:
+            self.sync()
         own = self.key_alerts.get(key_id)
         defaults = self.config.alerts
         if own is None:

@@ -32,7 +32,7 @@ def create_access_list(call: Call) -> dict[str, Any]:
 
 
 def list_access_lists(call: Call) -> dict[str, Any]:
-    return {"data": [access_list_json(a) for a in call.state.governance.lists.values()]}
+    return {"data": [access_list_json(a) for a in call.state.governance.all_lists()]}
 
 
 def get_access_list(call: Call) -> dict[str, Any]:

@@ -23,3 +23,26 @@ def browser() -> Iterator[Browser]:
     """Headless Chromium (installed from Debian's packages on first use); ``browser.new_page()`` opens a tab."""
     with running_browser() as instance:
         yield instance
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A Redis of our own on a free loopback port (apt-get installs redis-server on first use), stopped at the end."""
+    from tests.redis_server import running_redis
+
+    with running_redis() as url:
+        yield url
+
+
+@pytest.fixture
+def state_url(request, tmp_path):
+    """A fresh shared state: ``sqlite`` (a file in tmp_path) or ``redis`` (the session's Redis, flushed)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "state.db")
+    import redis
+
+    redis_url = request.getfixturevalue("redis_url")
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    client.close()
+    return redis_url

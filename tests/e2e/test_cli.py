@@ -11,6 +11,7 @@ import httpx
 from click.testing import CliRunner
 
 from mockserver.cli import main
+from tests import mock_process
 
 
 def test_help_lists_every_option():
@@ -92,29 +93,13 @@ def test_bad_scenario_is_one_line_naming_the_place_and_exit_2(tmp_path):
 
 
 def test_serve_with_a_routing_config_answers_its_policies_and_aliases():
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--api-key", "k-test",
-         "--config", "examples/routing.yml"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        lines = [proc.stdout.readline() for _ in range(3)]
-        url = lines[1].split("base URL:")[1].strip()
+    with mock_process.served("--api-key", "k-test", "--config", "examples/routing.yml") as (proc, url):
         headers = {"Authorization": "Bearer k-test"}
-        for _ in range(50):
-            try:
-                httpx.get(f"{url}/models", headers=headers)
-                break
-            except httpx.ConnectError:
-                time.sleep(0.05)
         for model, served in (("policy/my-fallback", "openai/gpt-4o"),
                               ("coding/eu", "anthropic/claude-sonnet-4-20250514@eu-central-1")):
             answer = httpx.post(f"{url}/chat/completions", headers=headers,
                                 json={"model": model, "messages": [{"role": "user", "content": "hi"}]})
             assert answer.status_code == 200 and answer.json()["model"] == served
-    finally:
-        proc.send_signal(2)
-        proc.communicate(timeout=10)
     assert proc.returncode == 0
 
 

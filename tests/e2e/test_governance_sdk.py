@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -23,6 +21,7 @@ import pytest
 import yaml
 
 from mockserver.governance.alerts import SIGNATURE_HEADER, verify
+from tests import mock_process
 from tests.webhook_receiver import Receiver
 
 ADMIN = {"Authorization": "Bearer rq-mock-admin-key"}
@@ -34,27 +33,10 @@ SECRET_ENV = "MOCK_E2E_WEBHOOK_SECRET"
 def served(tmp_path, config: dict, state=None, name="gov.yml"):
     path = tmp_path / name
     path.write_text(yaml.safe_dump(config))
-    command = [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--config", str(path)]
-    if state is not None:
-        command += ["--state", str(state)]
-    log = open(tmp_path / f"{name}.log", "a+")  # noqa: SIM115  (closed below; read by the test)
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True,
-                            env={**os.environ, SECRET_ENV: SECRET})
-    try:
-        lines = [proc.stdout.readline() for _ in range(3)]
-        url = next(line.split("base URL:")[1].strip() for line in lines if "base URL:" in line)
-        for _ in range(100):
-            try:
-                httpx.get(f"{url}/models", headers=ADMIN)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        yield proc, url
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            proc.wait(timeout=10)
-        log.close()
+    options = ["--config", str(path)] + (["--state", str(state)] if state is not None else [])
+    with open(tmp_path / f"{name}.log", "a+") as log, \
+            mock_process.served(*options, stderr=log, env={**os.environ, SECRET_ENV: SECRET}) as running:
+        yield running
 
 
 def output_of(tmp_path, proc, name="gov.yml") -> str:

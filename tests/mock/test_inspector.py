@@ -182,7 +182,7 @@ class FakeExchange:
 
 
 def entry(sequence: int) -> tuple:
-    return (sequence, 0.0, "GET", "/v1/models", "listModels", 200, 0.1, None, "admin", None, None, None, None)
+    return (sequence, 0.0, "GET", "/v1/models", "listModels", 200, 0.1, None, "admin", None, None, None, None, 4242)
 
 
 def test_the_feed_sends_the_list_then_each_entry_then_a_reset():
