@@ -4,8 +4,8 @@ Switching targets is a matter of transport (``httpx.ASGITransport`` for the
 embedded mock, the network for a URL, ``httpx.MockTransport`` in unit tests).
 Every request goes through :class:`GuardedTransport`, which counts it against
 the run's budget, adds up the ``usage.cost`` the target reports, waits out a
-429's ``Retry-After`` (not one the request asked for with ``Prefer: code=429``), refuses to send anything to another host, and keeps a
-redacted log of each exchange.
+429's ``Retry-After`` (not one the request asked for with ``Prefer: code=429``),
+refuses to send anything to another host, and keeps a redacted log of each exchange.
 """
 
 from __future__ import annotations
