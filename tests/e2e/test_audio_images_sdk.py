@@ -99,6 +99,25 @@ def test_speech_flac_decodes_with_flac(sdk, tmp_path):
         assert sound.getnframes() / sound.getframerate() == pytest.approx(len(TEXT) / CHARS_PER_SECOND, abs=0.01)
 
 
+@pytest.mark.parametrize(("fmt", "program", "package", "command", "frame"), [
+    ("opus", "opusdec", "opus-tools", ["--quiet", "--rate", "48000", "{src}", "{out}"], 0.0005),  # exact; the header has ms
+    ("aac", "faad", "faad", ["-q", "-o", "{out}", "{src}"], 1024 / 48_000 + 0.0005),  # one frame; ms
+])
+def test_speech_opus_and_aac_decode_to_the_announced_duration(sdk, tmp_path, fmt, program, package, command, frame):
+    found = decoder(program, package)
+    audio = sdk.audio.speech.create(model="openai/tts-1", voice="alloy", input=TEXT, response_format=fmt)
+    announced = float(audio.response.headers["X-Audio-Duration-Seconds"])
+    src, out = tmp_path / f"speech.{fmt}", tmp_path / "decoded.wav"
+    src.write_bytes(audio.content)
+    done = subprocess.run([found, *(part.format(src=src, out=out) for part in command)], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    with wave.open(str(out)) as sound:
+        decoded = sound.getnframes() / sound.getframerate()
+    assert announced == pytest.approx(len(TEXT) / CHARS_PER_SECOND, abs=0.001)
+    assert decoded == pytest.approx(announced, abs=frame)  # within one frame (faad drops the first, its priming)
+
+
 def test_speech_errors_are_sdk_errors(sdk):
     with pytest.raises(openai.BadRequestError) as info:
         sdk.audio.speech.create(model="openai/tts-1", voice="nobody", input=TEXT)

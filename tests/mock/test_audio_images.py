@@ -10,8 +10,10 @@ import pytest
 
 from mockserver.llm import tokens
 from mockserver.llm.audio import CHARS_PER_SECOND, WORDS_PER_SECOND
+from mockserver.media.aac import aac, aac_seconds
 from mockserver.media.audio import flac, flac_seconds, mp3, mp3_seconds, wav
 from mockserver.media.files import file_for
+from mockserver.media.opus import opus, opus_seconds
 from mockserver.media.png import png, png_size
 from tests.oracle import assert_valid_response
 
@@ -54,7 +56,8 @@ def test_speech_is_a_wav_whose_duration_grows_with_the_text_billed_per_character
     assert usage["total_cost"] == pytest.approx(4 * len(TEXT) * 15 / 1_000_000, abs=1e-10)
 
 
-@pytest.mark.parametrize(("fmt", "media_type"), [("mp3", "audio/mpeg"), ("flac", "audio/flac"), ("pcm", "audio/pcm")])
+@pytest.mark.parametrize(("fmt", "media_type"), [("mp3", "audio/mpeg"), ("flac", "audio/flac"), ("pcm", "audio/pcm"),
+                                                 ("opus", "audio/ogg"), ("aac", "audio/aac")])
 def test_speech_formats(client, fmt, media_type):
     response = client.post("/audio/speech", json={"model": "openai/gpt-4o-mini-tts", "input": TEXT, "voice": "coral",
                                                  "response_format": fmt, "speed": 2})
@@ -64,6 +67,10 @@ def test_speech_formats(client, fmt, media_type):
         assert mp3_seconds(response.content) == pytest.approx(seconds, abs=0.03)
     elif fmt == "flac":
         assert flac_seconds(response.content) == pytest.approx(seconds, abs=0.001)
+    elif fmt == "opus":
+        assert opus_seconds(response.content) == pytest.approx(seconds, abs=1 / 48_000)
+    elif fmt == "aac":
+        assert aac_seconds(response.content) == pytest.approx(seconds, abs=1024 / 48_000)
     else:
         assert len(response.content) == pytest.approx(seconds * 24_000 * 2, abs=2)
 
@@ -71,7 +78,7 @@ def test_speech_formats(client, fmt, media_type):
 @pytest.mark.parametrize(("body", "status", "param"), [
     ({"model": "openai/tts-1", "input": TEXT, "voice": "verse"}, 400, "voice"),
     ({"model": "openai/gpt-4o-mini", "input": TEXT, "voice": "alloy"}, 404, "model"),
-    ({"model": "openai/tts-1", "input": TEXT, "voice": "alloy", "response_format": "opus"}, 400, "$.response_format"),
+    ({"model": "openai/tts-1", "input": TEXT, "voice": "alloy", "response_format": "ogg"}, 400, "$.response_format"),
     ({"model": "openai/tts-1", "input": "", "voice": "alloy"}, 400, "$.input"),
 ])
 def test_speech_refusals(client, body, status, param):
@@ -103,8 +110,9 @@ def test_transcription_reads_the_duration_from_the_file_and_bills_by_the_second(
     assert again == body["text"] != other  # the same file gives the same text
 
 
-@pytest.mark.parametrize(("data", "name", "seconds"), [(mp3(3.0), "a.mp3", 3.0), (flac(1.5), "a.flac", 1.5)])
-def test_transcription_reads_mp3_and_flac_headers(client, data, name, seconds):
+@pytest.mark.parametrize(("data", "name", "seconds"), [(mp3(3.0), "a.mp3", 3.0), (flac(1.5), "a.flac", 1.5),
+                                                       (opus(2.25), "a.opus", 2.25), (aac(1.0), "a.aac", 1.0)])
+def test_transcription_reads_the_duration_from_the_header(client, data, name, seconds):
     response = _transcribe(client, data=data, filename=name, content_type="application/octet-stream")
     assert response.status_code == 200, response.text
     assert response.json()["usage"]["seconds"] == pytest.approx(seconds, abs=0.03)
@@ -129,8 +137,8 @@ def test_transcription_formats(client, spec):
 
 
 def test_transcription_refusals(client):
-    assert _transcribe(client, data=b"not audio at all", content_type="audio/wav").json()["error"]["code"] == \
-        "invalid_audio"
+    error = _transcribe(client, data=b"not audio at all", content_type="audio/wav").json()["error"]
+    assert error["code"] == "invalid_audio" and "WAV, MP3, FLAC, Ogg Opus and ADTS AAC" in error["message"]
     assert _transcribe(client, data=png(4, 4), filename="a.png", content_type="image/png").status_code == 415
     assert _transcribe(client, model="openai/tts-1").status_code == 404
     missing = client.post("/audio/transcriptions", data={"model": "openai/whisper-1"}, files={"x": ("a", b"1")})
