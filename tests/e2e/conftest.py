@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e import node
 from tests.e2e.browser import Browser, running_browser
 
 HERE = Path(__file__).parent
@@ -23,3 +24,9 @@ def browser() -> Iterator[Browser]:
     """Headless Chromium (installed from Debian's packages on first use); ``browser.new_page()`` opens a tab."""
     with running_browser() as instance:
         yield instance
+
+
+@pytest.fixture(scope="session")
+def node_sdk() -> Path:
+    """tests/e2e/js with the JavaScript SDKs installed (npm, on first use)."""
+    return node.install()
