@@ -15,6 +15,7 @@ from mockserver.media.audio import flac, flac_seconds, mp3, mp3_seconds, wav
 from mockserver.media.files import file_for
 from mockserver.media.opus import opus, opus_seconds
 from mockserver.media.png import png, png_size
+from tests.multipart import multipart_body
 from tests.oracle import assert_valid_response
 
 TEXT = "The quick brown fox jumped over the lazy dog."
@@ -237,3 +238,51 @@ def test_faults_and_the_journal_cover_the_media_operations(client):
     entries = client.get("http://testserver/__mock/journal?limit=3").json()["data"]
     assert [(e["operation"], e["status"]) for e in entries] == [
         ("createImage", 200), ("createTranscription", 200), ("createSpeech", 429)]
+
+
+# -- hostile multipart on the audio and image endpoints ----------------------------------------------
+
+_UPLOADS = {  # path: (its file field, a file of the right type, a file of the wrong type, the other fields)
+    "/audio/transcriptions": ("file", ("a.wav", "audio/wav", wav(0.5)), ("a.png", "image/png", png(4, 4)),
+                              [("model", None, None, b"openai/whisper-1")]),
+    "/images/edits": ("image", ("a.png", "image/png", png(8, 8)), ("a.wav", "audio/wav", wav(0.1)),
+                      [("model", None, None, b"openai/gpt-image-1"), ("prompt", None, None, b"a sail")]),
+}
+_MAX_BODY = 1024 * 1024  # 10,000 small parts fit; the over-limit file does not
+
+
+def _hostile(path: str, case: str) -> tuple[bytes, str | None]:
+    field, (name, kind, data), (wrong_name, wrong_kind, wrong_data), fields = _UPLOADS[path]
+    good = [(field, name, kind, data), *fields]
+    if case == "well-formed":
+        return multipart_body("b0undary", good), "b0undary"
+    if case == "boundary missing":
+        return multipart_body("b0undary", good), None
+    if case == "part over the limit":
+        return multipart_body("b0undary", [(field, name, kind, data + bytes(_MAX_BODY)), *fields]), "b0undary"
+    if case == "10,000 parts":
+        return multipart_body("b0undary", good + [("prompt", None, None, b"x")] * 10_000), "b0undary"
+    if case == "wrong file type":
+        return multipart_body("b0undary", [(field, wrong_name, wrong_kind, wrong_data), *fields]), "b0undary"
+    return multipart_body("b0undary", good)[:-40], "b0undary"  # truncated inside the last part
+
+
+@pytest.mark.parametrize("path", sorted(_UPLOADS))
+@pytest.mark.parametrize(("case", "status", "code"), [
+    ("boundary missing", 400, "invalid_multipart"), ("part over the limit", 413, None),
+    ("10,000 parts", 400, "invalid_multipart"), ("wrong file type", 415, "unsupported_file_type"),
+    ("truncated body", 400, "invalid_multipart"),
+])
+def test_hostile_multipart_on_audio_and_image_uploads_is_a_4xx(make_client, path, case, status, code):
+    client = make_client(max_body=_MAX_BODY)
+
+    def send(which: str):
+        body, boundary = _hostile(path, which)
+        kind = f"multipart/form-data; boundary={boundary}" if boundary else "multipart/form-data"
+        return client.post(path, content=body, headers={"Content-Type": kind})
+
+    response = send(case)
+    assert response.status_code == status, response.text
+    assert code is None or response.json()["error"]["code"] == code
+    fine = send("well-formed")
+    assert fine.status_code == 200, fine.text  # the same mock still serves a well-formed upload
