@@ -145,7 +145,7 @@ class HttpCalls:
         """``POST /responses`` with the prompt (or the probe tool, required), made once a run per arguments."""
         body: dict[str, Any] = {"model": model, "input": PROMPT, "max_output_tokens": self.max_tokens, "temperature": 0}
         if tools:
-            body.update(tools=[{"type": "function", **TOOL}], tool_choice="required")
+            body.update(tools=[{"type": "function", "strict": True, **TOOL}], tool_choice="required")  # OpenAI: required
         if stream:
             body["stream"] = True
         return self.once(("responses", model, stream, tools), lambda: self.implemented(

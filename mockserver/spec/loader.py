@@ -27,6 +27,7 @@ from mockserver.spec.model import (
     is_json,
     resolve_pointer,
 )
+from mockserver.spec.nullable import read_nullable
 from mockserver.spec.overlay import apply_overlay
 from mockserver.spec.repair import repair_schemas
 from mockserver.spec.schemas import SPEC_URI, CompiledSchema, escape_pointer, upgrade_30_document
@@ -135,7 +136,7 @@ def build_spec(
     if validate:
         check_structure(document, version[:3], defects)
     # Validators and generation read JSON Schema 2020-12; `document` stays the OpenAPI as loaded.
-    schemas = upgrade_30_document(copy.deepcopy(document)) if version.startswith("3.0") else document
+    schemas = upgrade_30_document(copy.deepcopy(document)) if version.startswith("3.0") else read_nullable(document, defects)
     schemas = repair_schemas(schemas, defects)
     try:
         registry = jsonschema_rs.Registry([(SPEC_URI, schemas)])
