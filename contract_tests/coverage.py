@@ -3,8 +3,8 @@
 An operation is covered when a check judged an answer of it (passed or failed). The requests are
 counted from the run's exchanges, matched to the spec's operations by method and path. One that
 was not covered gets the first reason that holds: the profile leaves it out (``live`` sends GET
-only), Schemathesis could not generate a request for it (its reason), the budget ran out first,
-or no selected check reaches it (``--include``/``--exclude``).
+only), the budget ran out (the whole run's, or the schema layer's part), Schemathesis generated
+no request for it (its reason in each phase), or no selected check reaches it (``--include``/``--exclude``).
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from contract_tests.results import CheckResult, Outcome
 from contract_tests.target import Exchange
 from contract_tests.traffic import Operations
-from mockserver.spec import LoadedSpec
+from mockserver.spec import LoadedSpec, Operation
 
 READ_ONLY = "left out by the profile: it sends only GET operations"
 BUDGET = "the request budget ran out before it"
@@ -30,7 +30,7 @@ def coverage(spec: LoadedSpec, results: Iterable[CheckResult], exchanges: Iterab
     operations = Operations(spec)
     requests: Counter[str] = Counter()
     for exchange in exchanges:
-        found = operations.find(exchange.method, urlsplit(exchange.url).path)
+        found = _operation(operations, exchange.method, exchange.url)
         if found is not None:
             requests[f"{found.method} {found.path}"] += 1
     judged = Counter(r.operation for r in results if r.outcome is not Outcome.SKIP)
@@ -44,13 +44,23 @@ def coverage(spec: LoadedSpec, results: Iterable[CheckResult], exchanges: Iterab
     return out
 
 
+def _operation(operations: Operations, method: str, url: str) -> Operation | None:
+    """The operation a request reached; a path a spec keys with a query (OpenAI's ``/responses?beta=true``) first."""
+    parts = urlsplit(url)
+    for pair in parse_qsl(parts.query, keep_blank_values=True):
+        found = operations.find(method, f"{parts.path}?{pair[0]}={pair[1]}")
+        if found is not None and "?" in found.path:
+            return found
+    return operations.find(method, parts.path)
+
+
 def _why_not(method: str, label: str, *, read_only: bool, skipped: Mapping[str, str], stopped: str) -> str:
     if read_only and method != "GET":
         return READ_ONLY
-    if label in skipped:
-        return f"Schemathesis generated no request: {skipped[label]}"
     if stopped:
         return BUDGET
+    if label in skipped:
+        return f"Schemathesis generated no request: {skipped[label]}"
     return NOT_SELECTED
 
 

@@ -32,6 +32,7 @@ from contract_tests.schema_layer import PREFIX
 from contract_tests.session import Options, Session, open_session
 from contract_tests.target import Exchange
 
+SCHEMA_STOPPED = "the schema layer stopped"
 SEMANTIC_SHARE = 0.5  # of a request budget, kept for the semantic checks while Schemathesis runs
 
 
@@ -67,8 +68,9 @@ def run_events(options: Options) -> Iterator[Event]:
         if schema_checks:
             yield from _schema_layer(session, schema_checks, result, skipped)
         yield from _semantic_layer(session.context, semantic_checks, result)
+        stopped = target.budget.stopped or next((n for n in result.notes if n.startswith(SCHEMA_STOPPED)), "")
         result.coverage = coverage(session.spec, result.results, target.exchanges, skipped=skipped,
-                                   read_only=session.profile.read_only, stopped=target.budget.stopped or "")
+                                   read_only=session.profile.read_only, stopped=stopped)
     # The session is closed: the keys the run created are deleted, and those requests are counted too.
     result.requests = target.budget.requests
     result.spend = target.budget.spend
@@ -96,7 +98,7 @@ def _schema_layer(session: Session, checks: list[str], result: RunResult, skippe
             result.add(item)
             yield CheckFinished(item, budget.requests)
         if budget.stopped:
-            result.notes.append(f"the schema layer stopped at its part of the request budget ({budget.requests} "
+            result.notes.append(f"{SCHEMA_STOPPED} at its part of the request budget ({budget.requests} "
                                 "requests); the rest was kept for the semantic layer")
             yield BudgetStopped(Layer.SCHEMA, budget.stopped, budget.requests)
 

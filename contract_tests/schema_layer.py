@@ -133,8 +133,10 @@ class SchemaLayer:
     def results(self, event: events.ScenarioFinished) -> Iterator[CheckResult]:
         recorder = event.recorder
         if event.status is Status.SKIP:
-            if event.label and event.skip_reason:
-                self.skipped.setdefault(event.label, event.skip_reason)
+            if event.label and event.skip_reason:  # per phase: "examples: No examples in schema; ..."
+                said = self.skipped.get(event.label)
+                reason = f"{event.phase.value}: {event.skip_reason}"
+                self.skipped[event.label] = f"{said}; {reason}" if said else reason
             return
         for case_id, nodes in recorder.checks.items():
             node = recorder.cases.get(case_id)
