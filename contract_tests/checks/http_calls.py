@@ -34,12 +34,16 @@ class HttpCalls:
 
     # -- requests and their record -----------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, key: str | None = None, auth: bool = True,
-                json: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:
+                json: Any = None, headers: dict[str, str] | None = None, data: dict[str, str] | None = None,
+                files: dict[str, tuple[str, bytes, str]] | None = None) -> httpx.Response:
         """One request with the run's key (or ``key``; none when ``auth`` is false)."""
         sent = dict(headers or {})
         if auth:
             sent.update(self._target.auth_headers(key))
-        self.last_response = self._target.client.request(method, path, json=json, headers=sent)
+        if files is not None:  # multipart/form-data: the fields and the files
+            self.last_response = self._target.client.request(method, path, data=data, files=files, headers=sent)
+        else:
+            self.last_response = self._target.client.request(method, path, json=json, headers=sent)
         return self.last_response
 
     def mark(self) -> int:
