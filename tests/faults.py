@@ -554,6 +554,9 @@ FAULTS.update({
     "speech.duration_grows": on_answer(lambda c, a: c.path == "/audio/speech" and a.status == 200,
                                        lambda c, a: _raw(200, wav(1.0), a.headers.get("content-type", "audio/wav"))
                                        if _speech_format(c) == "wav" else a),
+    # a key's usage report counts its speech twice
+    "speech.billed_per_character": on_json(lambda c, a: re.fullmatch(r"/api-keys/[^/]+/usage", c.path) is not None,
+                                           lambda c, body: {**body, "total_cost": body["total_cost"] * 2}),
     # srt answered as JSON
     "transcription.response_formats": on_answer(
         lambda c, a: c.path == "/audio/transcriptions" and a.status == 200 and _transcription_format(c) == "srt",

@@ -141,6 +141,24 @@ def duration_grows(ctx: CheckContext) -> None:
                                              f"{3 * len(TEXT)} gave {longer:.2f} s; the audio must grow with the text")
 
 
+def billed_per_character(ctx: CheckContext) -> None:
+    model = _model(ctx, "speech", SPEECH)
+    price = model.get("character_price")
+    if not number(price):
+        raise CheckSkipped(f"GET /models lists no character_price for {model['id']}")
+    created = ctx.keys.create()
+    secret = ctx.keys.secret(created)
+    body = {"model": model["id"], "input": TEXT, "voice": (model.get("voices") or ["alloy"])[0]}
+    _answered(ctx, ctx.http.request("POST", "/audio/speech", json=body, key=secret), SPEECH)
+    path = f"/api-keys/{created['id']}/usage"
+    report = _json(ctx.http.request("GET", path), f"GET {path}")
+    expected = len(TEXT) * price / 1_000_000
+    cost = report.get("total_cost")
+    expect(number(cost) and math.isclose(cost, expected, rel_tol=1e-6, abs_tol=1e-10),
+           f"{SPEECH}: {len(TEXT)} characters cost {cost!r} in {path}, expected {expected:.10f} "
+           f"(characters x character_price {price} / 1,000,000)")
+
+
 # -- transcription ----------------------------------------------------------------------------------------------------
 def response_formats(ctx: CheckContext) -> None:
     plain = _json(_transcribe(ctx, "json"), TRANSCRIPTION)
@@ -220,6 +238,10 @@ CHECKS = [
     Check("speech.duration_grows", duration_grows, SPEECH, MUST, source=SOURCE,
           not_judged="compares two requests of its own",
           reason="Three times the text gives more than twice the audio (WAV durations read with wave)."),
+    Check("speech.billed_per_character", billed_per_character, SPEECH, MUST, writes=True,
+          source=SOURCE + "; spec/overlay.yml: character_price",
+          not_judged="creates a key of its own and reads its usage report",
+          reason="A key's usage grows by the input's characters x the model's character_price / 1,000,000."),
     Check("transcription.response_formats", response_formats, TRANSCRIPTION, MUST, source=SOURCE,
           not_judged="uploads a WAV of its own",
           reason="json has text, text is text/plain, srt is SubRip cues, verbose_json has the file's duration "

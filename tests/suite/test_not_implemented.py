@@ -65,7 +65,7 @@ def test_speech_transcription_and_image_checks_skip_on_a_target_without_them():
 
     result = run(Options(base_url=LIVE_URL, api_key=ADMIN_KEY, transport=mock_transport(without_media(
         ReferenceGateway())), include=("speech.*", "transcription.*", "images.*"), allow_writes=True))
-    assert len(result.results) == 7 and all(r.outcome is Outcome.SKIP for r in result.results), result.results
+    assert len(result.results) == 8 and all(r.outcome is Outcome.SKIP for r in result.results), result.results
     assert {r.skip_reason.split(" (")[0] for r in result.results} == {
         f"not implemented on the target: {op}" for op in (
             "POST /audio/speech", "POST /audio/transcriptions", "POST /images/generations", "POST /images/edits")}
