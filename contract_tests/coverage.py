@@ -9,6 +9,7 @@ no request for it (its reason in each phase), or no selected check reaches it (`
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -17,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 from contract_tests.results import CheckResult, Outcome
 from contract_tests.target import Exchange
 from contract_tests.traffic import Operations
-from mockserver.spec import LoadedSpec, Operation
+from mockserver.spec import LoadedSpec
 
 READ_ONLY = "left out by the profile: it sends only GET operations"
 BUDGET = "the request budget ran out before it"
@@ -27,12 +28,12 @@ NOT_SELECTED = "no selected check reaches it"
 def coverage(spec: LoadedSpec, results: Iterable[CheckResult], exchanges: Iterable[Exchange], *, read_only: bool,
              skipped: Mapping[str, str], stopped: str = "") -> list[dict[str, Any]]:
     """One entry per operation of ``spec``: ``operation``, ``requests``, ``checks``, ``covered``, ``reason``."""
-    operations = Operations(spec)
+    operations, queried = Operations(spec), _queried(spec)
     requests: Counter[str] = Counter()
     for exchange in exchanges:
-        found = _operation(operations, exchange.method, exchange.url)
-        if found is not None:
-            requests[f"{found.method} {found.path}"] += 1
+        label = _label(operations, queried, exchange.method, exchange.url)
+        if label is not None:
+            requests[label] += 1
     judged = Counter(r.operation for r in results if r.outcome is not Outcome.SKIP)
     out = []
     for op in spec.operations:
@@ -44,14 +45,29 @@ def coverage(spec: LoadedSpec, results: Iterable[CheckResult], exchanges: Iterab
     return out
 
 
-def _operation(operations: Operations, method: str, url: str) -> Operation | None:
-    """The operation a request reached; a path a spec keys with a query (OpenAI's ``/responses?beta=true``) first."""
+def _queried(spec: LoadedSpec) -> list[tuple[str, re.Pattern[str], set[tuple[str, str]], str]]:
+    """The operations a spec keys with a query (OpenAI's ``/responses/{id}?beta=true``): method, path pattern,
+    the query's pairs, label."""
+    out = []
+    for op in spec.operations:
+        if "?" in op.path:
+            base, _, query = op.path.partition("?")
+            pattern = re.compile("".join("[^/]+" if part.startswith("{") else re.escape(part)
+                                         for part in re.split(r"(\{[^}]*\})", base)))
+            out.append((op.method, pattern, set(parse_qsl(query, keep_blank_values=True)), f"{op.method} {op.path}"))
+    return out
+
+
+def _label(operations: Operations, queried: list, method: str, url: str) -> str | None:
+    """The label of the operation a request reached; one keyed with a query when the request carries that query."""
     parts = urlsplit(url)
-    for pair in parse_qsl(parts.query, keep_blank_values=True):
-        found = operations.find(method, f"{parts.path}?{pair[0]}={pair[1]}")
-        if found is not None and "?" in found.path:
-            return found
-    return operations.find(method, parts.path)
+    pairs = set(parse_qsl(parts.query, keep_blank_values=True))
+    path = parts.path.removeprefix(operations.base_path) if operations.base_path else parts.path
+    for op_method, pattern, needed, label in queried:
+        if op_method == method and needed <= pairs and pattern.fullmatch(path):
+            return label
+    found = operations.find(method, parts.path)
+    return f"{found.method} {found.path}" if found is not None else None
 
 
 def _why_not(method: str, label: str, *, read_only: bool, skipped: Mapping[str, str], stopped: str) -> str:

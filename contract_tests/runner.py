@@ -131,7 +131,7 @@ def run_check(check: Check, ctx: CheckContext) -> CheckResult:
     result = CheckResult(check=check.name, operation=check.operation, layer=Layer.SEMANTIC,
                          level=check.level_for(ctx.deterministic), outcome=Outcome.PASS, reason=check.reason,
                          source=check.source)
-    why_not = not_applicable(check.operation, check.basis, ctx.documented, ctx.overlaid)
+    why_not = not_applicable(check.operation, check.basis, ctx.documented, ctx.overlaid, check.needs)
     if why_not is not None:
         return _skip(result, why_not)
     if check.writes and not ctx.allow_writes:

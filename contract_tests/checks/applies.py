@@ -22,11 +22,13 @@ def documented(spec: LoadedSpec) -> set[str]:
 EVERY = "*"  # the operation of checks filed under every operation
 
 
-def not_applicable(operation: str, basis: str, operations: set[str], overlaid: bool) -> str | None:
-    """Why a check filed under ``operation`` on ``basis`` cannot hold the target to the spec under test (whose
-    operations are ``operations``); None when it can."""
-    if operation != EVERY and operation not in operations:
-        return f"{NOT_IN_SPEC}: {operation}"
+def not_applicable(operation: str, basis: str, operations: set[str], overlaid: bool,
+                   needs: tuple[str, ...] = ()) -> str | None:
+    """Why a check filed under ``operation`` on ``basis`` (calling ``needs`` too) cannot hold the target to the spec
+    under test (whose operations are ``operations``); None when it can."""
+    for wanted in (operation, *needs):
+        if wanted != EVERY and wanted not in operations:
+            return f"{NOT_IN_SPEC}: {wanted}"
     if basis == "overlay" and not overlaid:
         return NO_OVERLAY
     return None

@@ -40,8 +40,10 @@ class HttpCalls:
         sent = dict(headers or {})
         if auth:
             sent.update(self._target.auth_headers(key))
-        if files is not None:  # multipart/form-data: the fields and the files
-            self.last_response = self._target.client.request(method, path, data=data, files=files, headers=sent)
+        if files is not None:  # multipart/form-data, encoded before sending so the exchange can record it
+            request = self._target.client.build_request(method, path, data=data, files=files, headers=sent)
+            request.read()
+            self.last_response = self._target.client.send(request)
         else:
             self.last_response = self._target.client.request(method, path, json=json, headers=sent)
         return self.last_response

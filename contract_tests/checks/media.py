@@ -239,6 +239,7 @@ CHECKS = [
           not_judged="compares two requests of its own",
           reason="Three times the text gives more than twice the audio (WAV durations read with wave)."),
     Check("speech.billed_per_character", billed_per_character, SPEECH, MUST, writes=True,
+          needs=("POST /api-keys", "GET /api-keys/{key_id}/usage"),
           source=SOURCE + "; spec/overlay.yml: character_price",
           not_judged="creates a key of its own and reads its usage report",
           reason="A key's usage grows by the input's characters x the model's character_price / 1,000,000."),

@@ -53,6 +53,8 @@ def test_checks_of_undocumented_operations_and_overlay_claims_do_not_apply():
     assert not_applicable("POST /things", "overlay", operations, False) == NO_OVERLAY
     assert not_applicable("POST /things", "overlay", operations, True) is None
     assert not_applicable("*", "docs", operations, False) is None
+    assert not_applicable("POST /things", "docs", operations, True, ("POST /api-keys",)) == \
+        "not documented by the spec under test: POST /api-keys"
 
 
 def test_an_undocumented_error_is_a_spec_gap_only_where_the_spec_documents_no_error():
