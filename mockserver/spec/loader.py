@@ -136,8 +136,10 @@ def build_spec(
     if validate:
         check_structure(document, version[:3], defects)
     # Validators and generation read JSON Schema 2020-12; `document` stays the OpenAPI as loaded.
-    schemas = upgrade_30_document(copy.deepcopy(document)) if version.startswith("3.0") else read_nullable(document, defects)
+    schemas = upgrade_30_document(copy.deepcopy(document)) if version.startswith("3.0") else document
     schemas = repair_schemas(schemas, defects)
+    if not version.startswith("3.0"):
+        schemas = read_nullable(schemas, defects)  # the 3.0 keyword in a 3.1 file (a 3.0 file was upgraded above)
     try:
         registry = jsonschema_rs.Registry([(SPEC_URI, schemas)])
     except (ValueError, jsonschema_rs.ReferencingError) as exc:
