@@ -48,6 +48,20 @@ def png_size(data: bytes) -> tuple[int, int] | None:
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
+def guarded(handler):
+    """``handler``, with a request it cannot read (a fuzzed form, a field of the wrong type) answered 400."""
+    def answer(gateway, call: Call, principal: dict, **options: Any) -> Answer:
+        from tests.gateways import error
+
+        try:
+            return handler(gateway, call, principal, **options)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, EOFError) as exc:
+            return error(400, f"the request cannot be read: {type(exc).__name__}", "invalid_request")
+
+    return answer
+
+
+@guarded
 def speech(gateway, call: Call, principal: dict) -> Answer:
     from tests.gateways import Answer, Entry, error
 
@@ -62,6 +76,7 @@ def speech(gateway, call: Call, principal: dict) -> Answer:
     return Answer(200, write(max(0.5, len(text) / 15)), {"content-type": media_type})
 
 
+@guarded
 def transcription(gateway, call: Call, principal: dict) -> Answer:
     from dataclasses import replace
 
@@ -72,7 +87,8 @@ def transcription(gateway, call: Call, principal: dict) -> Answer:
     if not isinstance(model, dict):
         return model
     try:
-        with wave.open(io.BytesIO(fields.get("file", ("", b""))[1])) as sound:
+        upload = fields.get("file")
+        with wave.open(io.BytesIO(upload[1] if isinstance(upload, tuple) else b"")) as sound:
             seconds = sound.getnframes() / sound.getframerate()
     except (wave.Error, EOFError):
         return error(400, "the file is not audio the gateway reads", "invalid_audio", param="file")
@@ -92,6 +108,7 @@ def transcription(gateway, call: Call, principal: dict) -> Answer:
     return Answer.json({"text": text, "usage": usage})
 
 
+@guarded
 def images(gateway, call: Call, principal: dict, *, edit: bool = False) -> Answer:
     from dataclasses import replace
 
@@ -105,14 +122,18 @@ def images(gateway, call: Call, principal: dict, *, edit: bool = False) -> Answe
         return model
     size = fields.get("size") or model["sizes"][0]
     if edit:
-        image, mask = png_size(fields.get("image", ("", b""))[1]), fields.get("mask")
+        upload, mask = fields.get("image"), fields.get("mask")
+        image = png_size(upload[1]) if isinstance(upload, tuple) else None
         if image is None:
             return error(400, "image must be a PNG", "invalid_image", param="image")
-        if mask is not None and png_size(mask[1]) != image:
+        if mask is not None and (not isinstance(mask, tuple) or png_size(mask[1]) != image):
             return error(400, "the mask must be the image's size", "invalid_mask", param="mask")
         size = fields.get("size") or f"{image[0]}x{image[1]}"
     width, _, height = str(size).partition("x")
     count = int(fields.get("n") or 1)
+    if not 1 <= count <= 10 or not (size in model["sizes"] or (edit and not fields.get("size"))) \
+            or max(int(width), int(height)) > 4096:
+        return error(400, f"n must be 1-10 and size one of {model['sizes']}", "invalid_size", param="size")
     cost = count * model["image_price"]
     gateway.ledger.append(Entry(principal["id"], model["id"], 0, cost))
     data = [{"b64_json": base64.b64encode(png(int(width), int(height), seed=i)).decode()} for i in range(count)]
