@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 
 class Outcome(StrEnum):
@@ -96,12 +97,23 @@ class RunResult:
     spend: float = 0.0
     stopped: str = ""
     notes: list[str] = field(default_factory=list)
+    coverage: list[dict[str, Any]] = field(default_factory=list)  # per operation (contract_tests.coverage)
+
+    def __post_init__(self) -> None:
+        self._cells: dict[tuple[str, str], int] = {}  # key -> index in results (not a field: not reported)
 
     def add(self, result: CheckResult) -> None:
-        for existing in self.results:
-            if existing.key == result.key:
-                existing.merge(result)
-                return
+        """Merge ``result`` into its cell (operation x check), found through an index: a big spec's schema layer
+        adds tens of thousands of observations."""
+        at = self._cells.get(result.key)
+        if len(self._cells) != len(self.results) or (at is not None and (
+                at >= len(self.results) or self.results[at].key != result.key)):  # results changed by hand
+            self._cells = {existing.key: i for i, existing in enumerate(self.results)}
+            at = self._cells.get(result.key)
+        if at is not None:
+            self.results[at].merge(result)
+            return
+        self._cells[result.key] = len(self.results)
         self.results.append(replace(result, findings=list(result.findings)))  # the cell, apart from the observation
 
     @property

@@ -19,9 +19,11 @@ import httpx
 
 from contract_tests.budget import BudgetExhausted
 from contract_tests.checks import Check, all_checks
+from contract_tests.checks.applies import not_applicable
 from contract_tests.checks.context import CheckContext
 from contract_tests.checks.key_manager import WRITES_NEEDED
 from contract_tests.checks.outcomes import NOT_IMPLEMENTED, CheckFailed, CheckSkipped
+from contract_tests.coverage import coverage
 from contract_tests.curl import curl_line
 from contract_tests.events import BudgetStopped, CheckFinished, CheckStarted, Consumer, Event, RunFinished, RunStarted
 from contract_tests.results import CheckResult, Finding, Layer, Origin, Outcome, RunResult
@@ -30,6 +32,7 @@ from contract_tests.schema_layer import PREFIX
 from contract_tests.session import Options, Session, open_session
 from contract_tests.target import Exchange
 
+SCHEMA_STOPPED = "the schema layer stopped"
 SEMANTIC_SHARE = 0.5  # of a request budget, kept for the semantic checks while Schemathesis runs
 
 
@@ -61,9 +64,13 @@ def run_events(options: Options) -> Iterator[Event]:
                            started=datetime.now(UTC).isoformat(timespec="seconds"), notes=_notes(session))
         yield RunStarted(result.target, result.profile, result.seed, tuple(schema_checks),
                          tuple(c.name for c in semantic_checks), tuple(result.notes))
+        skipped: dict[str, str] = {}  # operations Schemathesis generated nothing for, and why
         if schema_checks:
-            yield from _schema_layer(session, schema_checks, result)
+            yield from _schema_layer(session, schema_checks, result, skipped)
         yield from _semantic_layer(session.context, semantic_checks, result)
+        stopped = target.budget.stopped or next((n for n in result.notes if n.startswith(SCHEMA_STOPPED)), "")
+        result.coverage = coverage(session.spec, result.results, target.exchanges, skipped=skipped,
+                                   read_only=session.profile.read_only, stopped=stopped)
     # The session is closed: the keys the run created are deleted, and those requests are counted too.
     result.requests = target.budget.requests
     result.spend = target.budget.spend
@@ -82,14 +89,16 @@ def _notes(session: Session) -> list[str]:
     return notes
 
 
-def _schema_layer(session: Session, checks: list[str], result: RunResult) -> Iterator[Event]:
+def _schema_layer(session: Session, checks: list[str], result: RunResult, skipped: dict[str, str]) -> Iterator[Event]:
     budget = session.target.budget
     with budget.holding_back(SEMANTIC_SHARE):
-        for item in session.schema_layer([name.removeprefix(PREFIX) for name in checks]).run():
+        layer = session.schema_layer([name.removeprefix(PREFIX) for name in checks])
+        layer.skipped = skipped
+        for item in layer.run():
             result.add(item)
             yield CheckFinished(item, budget.requests)
         if budget.stopped:
-            result.notes.append(f"the schema layer stopped at its part of the request budget ({budget.requests} "
+            result.notes.append(f"{SCHEMA_STOPPED} at its part of the request budget ({budget.requests} "
                                 "requests); the rest was kept for the semantic layer")
             yield BudgetStopped(Layer.SCHEMA, budget.stopped, budget.requests)
 
@@ -122,6 +131,9 @@ def run_check(check: Check, ctx: CheckContext) -> CheckResult:
     result = CheckResult(check=check.name, operation=check.operation, layer=Layer.SEMANTIC,
                          level=check.level_for(ctx.deterministic), outcome=Outcome.PASS, reason=check.reason,
                          source=check.source)
+    why_not = not_applicable(check.operation, check.basis, ctx.documented, ctx.overlaid, check.needs)
+    if why_not is not None:
+        return _skip(result, why_not)
     if check.writes and not ctx.allow_writes:
         return _skip(result, WRITES_NEEDED)
     if ctx.budget.exhausted:

@@ -13,7 +13,7 @@ import copy
 import json
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import schemathesis
@@ -60,6 +60,15 @@ def allowed_statuses(check: str, operation_id: str) -> list[str]:
     return allowed
 
 
+def served_document(spec: LoadedSpec) -> dict:
+    """The document as the mock serves it: a 3.1/3.2 file with its schema defects mended (a ``required`` list with
+    repeats, a 3.0-style ``exclusiveMinimum``, invalid examples dropped), which Schemathesis would otherwise
+    refuse operation by operation; a 3.0 file as written (its mended form is JSON Schema, not OpenAPI 3.0)."""
+    if spec.defects and spec.schema_document and not str(spec.document.get("openapi", "")).startswith("3.0"):
+        return spec.schema_document
+    return spec.document
+
+
 def status_matches(status: int, patterns: list[str]) -> bool:
     code = str(status)
     return any(p == code or (p.lower().endswith("xx") and code[0] == p[0]) for p in patterns)
@@ -73,6 +82,7 @@ class SchemaLayer:
     profile: Profile
     seed: int
     checks: list[str] | None = None  # Schemathesis check names to run (all of CHECKS when None)
+    skipped: dict[str, str] = field(default_factory=dict)  # operation -> why Schemathesis generated no request
 
     def config(self) -> schemathesis.Config:
         phases = {name: {"enabled": name in self.profile.phases} for name in ("examples", "coverage", "fuzzing", "stateful")}
@@ -94,7 +104,7 @@ class SchemaLayer:
 
     def schema(self):
         # A copy: Schemathesis keeps state on the document it is given, which would carry into the next run.
-        schema = schemathesis.openapi.from_dict(copy.deepcopy(self.spec.document), config=self.config())
+        schema = schemathesis.openapi.from_dict(copy.deepcopy(served_document(self.spec)), config=self.config())
         if self.profile.read_only:
             schema = schema.include(method="GET")
         return schema
@@ -123,6 +133,10 @@ class SchemaLayer:
     def results(self, event: events.ScenarioFinished) -> Iterator[CheckResult]:
         recorder = event.recorder
         if event.status is Status.SKIP:
+            if event.label and event.skip_reason:  # per phase: "examples: No examples in schema; ..."
+                said = self.skipped.get(event.label)
+                reason = f"{event.phase.value}: {event.skip_reason}"
+                self.skipped[event.label] = f"{said}; {reason}" if said else reason
             return
         for case_id, nodes in recorder.checks.items():
             node = recorder.cases.get(case_id)
@@ -182,9 +196,10 @@ class SchemaLayer:
 
     def classify(self, name: str, label: str, request_body: bytes | None, status: int | None, content_type: str,
                  body_text: str) -> tuple[Origin, str]:
-        """Is the finding a violation by the target, or does it only hold because of an overlay addition?"""
+        """Is the finding a violation by the target, or does it only hold because of an overlay addition
+        (or, on a spec run without an overlay, because of a gap in the spec itself)?"""
         if self.upstream is None:
-            return Origin.TARGET, ""
+            return spec_gap(self.spec, name, label, status, content_type, body_text)
         method, _, path = label.partition(" ")
         try:
             operation = next(o for o in self.upstream.operations if o.method == method and o.path == path)
@@ -211,6 +226,39 @@ class SchemaLayer:
             if media is not None and media.validator is not None and media.validator.is_valid(value):
                 return Origin.SPEC_GAP, "the request is valid under the upstream schema; only the overlay forbids it"
         return Origin.TARGET, ""
+
+
+def spec_gap(spec: LoadedSpec, name: str, label: str, status: int | None, content_type: str,
+             body_text: str) -> tuple[Origin, str]:
+    """A finding that only holds because the spec leaves something out: an error answer (a 4xx in the error
+    shape) where the operation documents neither that status nor a 4XX range nor a default; or a body its own
+    schema accepts that Schemathesis refuses (a ``discriminator`` whose mapping lacks the value). Anything else
+    is the target's."""
+    method, _, path = label.partition(" ")
+    operation = next((o for o in spec.operations if o.method == method and o.path == path), None)
+    if operation is None or status is None:
+        return Origin.TARGET, ""
+    if name == "status_code_conformance" and 400 <= status < 500 and str(status) not in operation.responses and not any(
+            code.upper() == "4XX" or code == "default" for code in operation.responses):
+        try:
+            error = json.loads(body_text).get("error")
+        except (ValueError, AttributeError):
+            error = None
+        if isinstance(error, dict) and error.get("message"):
+            return Origin.SPEC_GAP, f"the spec documents no {status}, 4XX or default answer for {label}; the " \
+                                    f"{status} is a well-formed error"
+    if name == "response_schema_conformance":
+        documented = operation.responses.get(str(status))
+        media = documented.content.get(content_type.split(";")[0].strip()) if documented is not None else None
+        if media is not None and media.validator is not None:
+            try:
+                valid = media.validator.is_valid(json.loads(body_text))
+            except ValueError:
+                return Origin.TARGET, ""
+            if valid:
+                return Origin.SPEC_GAP, "the body is valid under the documented schema as JSON Schema; Schemathesis " \
+                                        "reads it more strictly (a discriminator whose mapping lacks the value)"
+    return Origin.TARGET, ""
 
 
 def _text(payload: bytes | None) -> str:

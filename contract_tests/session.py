@@ -82,7 +82,8 @@ def open_session(options: Options) -> Iterator[Session]:
             options.on_target(target)
         writes = options.allow_writes or target.local
         context = CheckContext.open(target, spec, deterministic=target.local, allow_writes=writes,
-                                    max_tokens=profile.max_tokens, policies=_policies(options))
+                                    max_tokens=profile.max_tokens, policies=_policies(options),
+                                    overlaid=upstream is not None)
         try:
             yield Session(target, spec, upstream, profile, writes, options.seed, context)
         finally:

@@ -40,7 +40,7 @@ class Edge:
         if self.faults.journal.capturing:
             exchange.chunks = []  # the inspector is watching: note the answer's body messages
         try:
-            match = self.dispatcher.match(path)
+            match = self.dispatcher.match(path, scope.get("query_string", b"").decode("latin-1"))
             if match is None:
                 await self.own(scope, receive, exchange.send)
             else:

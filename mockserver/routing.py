@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Generic, TypeVar
+from urllib.parse import parse_qsl
 
 T = TypeVar("T")
 _TEMPLATE = re.compile(r"{([^}]*)}")
@@ -30,13 +31,24 @@ def compile_template(path: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
 
 class Dispatcher(Generic[T]):
     def __init__(self, routes: Mapping[str, T]):
-        """``routes`` by full path template (base path included)."""
-        self.fixed = {path: route for path, route in routes.items() if "{" not in path}
-        self.templated = [(*compile_template(path), routes[path])
-                          for path in sorted(routes, key=route_order) if "{" in path]
+        """``routes`` by full path template (base path included). A template with a query (OpenAI's
+        ``/responses/{response_id}?beta=true``) is its own route for requests that carry that query."""
+        plain = {path: route for path, route in routes.items() if "?" not in path}
+        self.fixed = {path: route for path, route in plain.items() if "{" not in path}
+        self.templated = [(*compile_template(path), plain[path])
+                          for path in sorted(plain, key=route_order) if "{" in path]
+        self.queried = [(*compile_template(path.partition("?")[0]), set(parse_qsl(path.partition("?")[2])), route)
+                        for path, route in sorted(routes.items(), key=lambda item: route_order(item[0])) if "?" in path]
 
-    def match(self, path: str) -> tuple[T, Mapping[str, str]] | None:
-        """The route of ``path`` and its path parameters by their spec names; None for a path the spec lacks."""
+    def match(self, path: str, query: str = "") -> tuple[T, Mapping[str, str]] | None:
+        """The route of ``path`` (and ``query``) and its path parameters by their spec names; None for a path the
+        spec lacks."""
+        if query and self.queried:
+            pairs = set(parse_qsl(query, keep_blank_values=True))
+            for pattern, names, needed, candidate in self.queried:
+                found = pattern.fullmatch(path)
+                if found is not None and needed <= pairs:
+                    return candidate, dict(zip(names, found.groups(), strict=True))
         route = self.fixed.get(path)
         if route is not None:
             return route, NO_PARAMS

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 import anyio
 
 from mockserver.auth import DEFAULT_API_KEY
+from mockserver.media.audio import wav
 from tests.gateways import Answer, Call, Handler
 
 Fault = Callable[[Handler], Handler]
@@ -518,4 +519,55 @@ FAULTS.update({
                                                   and c.path == "/embeddings" else c),
     "governance.alert_delivered_once": on_request(_unsigned_alerts),
     "governance.guardrail_report_mask": on_request(_mask_as_report),
+})
+
+
+# -- speech, transcription, images --------------------------------------------------------------------------------------
+def _speech_format(call: Call) -> str:
+    return (call.body or {}).get("response_format", "mp3") if isinstance(call.body, dict) else ""
+
+
+def _transcription_format(call: Call) -> str:
+    from tests.media_gateway import form
+
+    return form(call).get("response_format", "json") if isinstance(call.body, bytes) else ""
+
+
+def _raw(status: int, body: bytes, media_type: str) -> Answer:
+    return Answer(status, body, {"content-type": media_type})
+
+
+def _images_usage(edit: Callable[[dict, int], None]) -> Fault:
+    def change(call: Call, body: dict) -> dict:
+        edit(body["usage"], len(body["data"]))
+        return body
+
+    return on_json(lambda c, a: c.path == "/images/generations" and "usage" in a.parsed(), change)
+
+
+FAULTS.update({
+    # every format but wav answered with a WAV file, under the format's own type
+    "speech.audio_format": on_answer(lambda c, a: c.path == "/audio/speech" and a.status == 200
+                                     and _speech_format(c) not in ("wav", "pcm"),
+                                     lambda c, a: _raw(200, wav(1.0), a.headers.get("content-type", "audio/mpeg"))),
+    # one second of audio whatever the text
+    "speech.duration_grows": on_answer(lambda c, a: c.path == "/audio/speech" and a.status == 200,
+                                       lambda c, a: _raw(200, wav(1.0), a.headers.get("content-type", "audio/wav"))
+                                       if _speech_format(c) == "wav" else a),
+    # a key's usage report counts its speech twice
+    "speech.billed_per_character": on_json(lambda c, a: re.fullmatch(r"/api-keys/[^/]+/usage", c.path) is not None,
+                                           lambda c, body: {**body, "total_cost": body["total_cost"] * 2}),
+    # srt answered as JSON
+    "transcription.response_formats": on_answer(
+        lambda c, a: c.path == "/audio/transcriptions" and a.status == 200 and _transcription_format(c) == "srt",
+        lambda c, a: Answer.json({"text": a.body.decode(errors="replace")})),
+    "transcription.billed_by_duration": on_json(
+        lambda c, a: c.path == "/audio/transcriptions" and "usage" in a.parsed(),
+        lambda c, body: {**body, "usage": {**body["usage"], "cost": body["usage"]["cost"] * 2}}),
+    "images.size_and_count": on_json(lambda c, a: c.path == "/images/generations",
+                                     lambda c, body: {**body, "data": body["data"][:-1]}),
+    "images.billed_per_image": _images_usage(lambda usage, n: usage.update(cost=usage["cost"] / n)),
+    # a mask of another size accepted: the refusal turned into an empty success
+    "images.mask_size": on_answer(lambda c, a: c.path == "/images/edits" and a.status == 400,
+                                  lambda c, a: Answer.json({"created": 0, "data": []})),
 })

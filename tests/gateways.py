@@ -25,6 +25,7 @@ import httpx
 import yaml
 
 from contract_tests.checks.policies import Policies
+from tests import media_gateway
 
 ADMIN_KEY = "rq-reference-admin-secret-0001"
 BASE = "/v1"
@@ -39,6 +40,7 @@ MODELS = [
     {"id": "acme/embed-small", "object": "model", "type": "embedding", "input_price": 0.02, "output_price": 0,
      "dimensions": 8},
 ]
+MODELS += media_gateway.MEDIA_MODELS
 
 
 @dataclass
@@ -143,7 +145,11 @@ class ReferenceGateway:
                  ("POST", "/embeddings"): self.embeddings, ("GET", "/api-keys"): self.list_keys,
                  ("POST", "/api-keys"): self.create_key, ("GET", "/organization/usage"): self.org_usage,
                  ("POST", "/responses"): self.responses, ("POST", "/messages"): self.messages,
-                 ("POST", "/messages/count_tokens"): self.count_tokens}
+                 ("POST", "/messages/count_tokens"): self.count_tokens,
+                 ("POST", "/audio/speech"): lambda c, p: media_gateway.speech(self, c, p),
+                 ("POST", "/audio/transcriptions"): lambda c, p: media_gateway.transcription(self, c, p),
+                 ("POST", "/images/generations"): lambda c, p: media_gateway.images(self, c, p),
+                 ("POST", "/images/edits"): lambda c, p: media_gateway.images(self, c, p, edit=True)}
         func = fixed.get((call.method, call.path))
         if func is not None:
             if call.path.startswith(("/api-keys", "/organization")) and principal["id"] != "admin":

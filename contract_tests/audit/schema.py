@@ -71,10 +71,15 @@ class ResponseChecks:
     def _problem(self, seen: Seen, media_type: str, validator: CompiledSchema) -> str | None:
         if media_type == "text/event-stream":
             return self._stream_problem(seen, validator)
-        try:
-            value = json.loads(seen.response_body)
-        except ValueError:
-            return f"JSON deserialization error: the {media_type} body is not JSON: {seen.response_body[:80]!r}"
+        if media_type.startswith("text/"):
+            value: object = seen.response_body  # a transcript as text, srt or vtt: the text is the value
+        elif media_type != "application/json" and not media_type.endswith("+json"):
+            return None  # a binary body (audio, an image): a format-binary string schema says nothing of its bytes
+        else:
+            try:
+                value = json.loads(seen.response_body)
+            except ValueError:
+                return f"JSON deserialization error: the {media_type} body is not JSON: {seen.response_body[:80]!r}"
         problems = validator.violations(value)
         return f"Response violates schema: at {problems[0].path}: {problems[0].message}"[:500] if problems else None
 

@@ -8,6 +8,7 @@ from contract_tests.checks import (
     errors,
     extensions,
     keys,
+    media,
     messages_api,
     models,
     origins,
@@ -21,7 +22,7 @@ from contract_tests.checks import (
 from contract_tests.checks.check import Check
 
 MODULES = (embeddings, errors, keys, models, reports, streaming, usage, structured, responses_api, messages_api, origins,
-           routing, extensions, analytics)
+           routing, extensions, analytics, media)
 
 from contract_tests.checks import governance  # noqa: E402
 

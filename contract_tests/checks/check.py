@@ -24,6 +24,7 @@ class Check:
     writes: bool = False  # creates, changes or deletes keys
     judge: Judge | None = None  # its pure part, which the audit applies to recorded or passing traffic
     not_judged: str = ""  # without a judge: why traffic cannot judge it (it needs requests of its own)
+    needs: tuple[str, ...] = ()  # other operations it calls, e.g. "POST /api-keys": a spec without them skips it
 
     def level_for(self, deterministic: bool) -> str:
         return self.level if deterministic or self.live_level is None else self.live_level

@@ -34,12 +34,18 @@ class HttpCalls:
 
     # -- requests and their record -----------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, key: str | None = None, auth: bool = True,
-                json: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:
+                json: Any = None, headers: dict[str, str] | None = None, data: dict[str, str] | None = None,
+                files: dict[str, tuple[str, bytes, str]] | None = None) -> httpx.Response:
         """One request with the run's key (or ``key``; none when ``auth`` is false)."""
         sent = dict(headers or {})
         if auth:
             sent.update(self._target.auth_headers(key))
-        self.last_response = self._target.client.request(method, path, json=json, headers=sent)
+        if files is not None:  # multipart/form-data, encoded before sending so the exchange can record it
+            request = self._target.client.build_request(method, path, data=data, files=files, headers=sent)
+            request.read()
+            self.last_response = self._target.client.send(request)
+        else:
+            self.last_response = self._target.client.request(method, path, json=json, headers=sent)
         return self.last_response
 
     def mark(self) -> int:
@@ -145,7 +151,7 @@ class HttpCalls:
         """``POST /responses`` with the prompt (or the probe tool, required), made once a run per arguments."""
         body: dict[str, Any] = {"model": model, "input": PROMPT, "max_output_tokens": self.max_tokens, "temperature": 0}
         if tools:
-            body.update(tools=[{"type": "function", **TOOL}], tool_choice="required")
+            body.update(tools=[{"type": "function", "strict": True, **TOOL}], tool_choice="required")  # OpenAI: required
         if stream:
             body["stream"] = True
         return self.once(("responses", model, stream, tools), lambda: self.implemented(

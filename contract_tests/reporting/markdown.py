@@ -54,6 +54,7 @@ def _render(view: ReportView, compact: bool) -> str:
            text(view.verdict.detail), ""]
     out += _counts(view) + [""]
     out += [f"- {text(line)}" for line in summary_lines(result)[1:]]
+    out += _coverage(result, compact)
     out += ["", f"## Failures ({len(view.failures)})", ""]
     if not view.failures:
         out += ["No check failed.", ""]
@@ -66,6 +67,24 @@ def _render(view: ReportView, compact: bool) -> str:
         out += _group(group, compact)
     out += _matrix(view)
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _coverage(result: RunResult, compact: bool) -> list[str]:
+    """The operations not covered, each with why; the covered ones with their requests (collapsed)."""
+    entries = result.coverage
+    if not entries:
+        return []
+    missed = [e for e in entries if not e["covered"]]
+    out = ["", f"## Operations covered: {len(entries) - len(missed)} of {len(entries)}", ""]
+    if missed:
+        out += ["| not covered | why |", "|---|---|"]
+        out += [f"| {code(e['operation'])} | {text(e['reason'])} |" for e in missed]
+        out += [""]
+    if not compact:
+        out += ["<details><summary>Covered operations</summary>", "", "| operation | requests | checks |", "|---|---|---|"]
+        out += [f"| {code(e['operation'])} | {e['requests']} | {e['checks']} |" for e in entries if e["covered"]]
+        out += ["", "</details>"]
+    return out
 
 
 def text(value: object) -> str:

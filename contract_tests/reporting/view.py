@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from contract_tests.coverage import summary as coverage_summary
 from contract_tests.results import CheckResult, Finding, Layer, Origin, Outcome, RunResult
 
 SCHEMA = Layer.SCHEMA.value  # Schemathesis over the overlaid spec
@@ -150,10 +151,12 @@ class ReportView:
 
 def build(result: RunResult) -> ReportView:
     rows: list[Row] = []
+    taken: set[str] = set()
     for item in result.results:
         anchor = _anchor(item)
-        while any(r.anchor == anchor for r in rows):
+        while anchor in taken:
             anchor += "-"
+        taken.add(anchor)
         rows.append(Row(item, anchor))
     counts = {level: Tally() for level in LEVELS}
     for row in rows:
@@ -196,6 +199,8 @@ def summary_lines(result: RunResult) -> list[str]:
     ]
     if result.stopped:
         lines.append(f"Stopped early: {result.stopped}.")
+    if result.coverage:
+        lines.append(coverage_summary(result.coverage))
     return lines + list(result.notes)
 
 

@@ -1,11 +1,11 @@
 """Speech and transcription: what the mock answers, and what it bills.
 
-Speech (``POST /v1/audio/speech``): an audio file of ``response_format`` (mp3, wav, flac, pcm) whose
+Speech (``POST /v1/audio/speech``): an audio file of ``response_format`` (mp3, opus, aac, flac, wav, pcm) whose
 duration grows with the text: :data:`CHARS_PER_SECOND` characters a second at ``speed`` 1, at least
 half a second. Billed per input character at the model's ``character_price`` (USD per million).
 
 Transcription (``POST /v1/audio/transcriptions``): the duration is read from the uploaded file's own
-header (WAV, MP3 or FLAC; anything else is a 400). The text is ``X-Mock-Reply`` when sent, else
+header (WAV, MP3, FLAC, Ogg Opus or ADTS AAC; anything else is a 400). The text is ``X-Mock-Reply`` when sent, else
 :data:`WORDS_PER_SECOND` words a second (at least one) drawn from the lorem word list, seeded by the
 file's SHA-256: the same file always gives the same text. Billed by the second, rounded up, at the
 model's ``minute_price``.
@@ -25,13 +25,15 @@ from mockserver.errors import MockError
 from mockserver.llm import tokens
 from mockserver.llm.catalog import MILLION, Catalog, ModelInfo
 from mockserver.llm.replies import _lorem
-from mockserver.media.audio import audio_seconds, flac, mp3, pcm, wav
+from mockserver.media.aac import aac
+from mockserver.media.audio import READABLE, audio_seconds, flac, mp3, pcm, wav
+from mockserver.media.opus import opus
 
 CHARS_PER_SECOND = 15
 WORDS_PER_SECOND = 2.5
 WORDS_PER_SEGMENT = 10
-FORMATS = {"mp3": ("audio/mpeg", mp3), "wav": ("audio/wav", wav), "flac": ("audio/flac", flac),
-           "pcm": ("audio/pcm", pcm)}
+FORMATS = {"mp3": ("audio/mpeg", mp3), "opus": ("audio/ogg", opus), "aac": ("audio/aac", aac),
+           "flac": ("audio/flac", flac), "wav": ("audio/wav", wav), "pcm": ("audio/pcm", pcm)}
 TEXT_FORMATS = ("text", "srt", "vtt")
 
 
@@ -91,7 +93,7 @@ def transcribe(form: Mapping[str, Any], catalog: Catalog, reply: str | None = No
     seconds = audio_seconds(upload.data)
     if seconds is None:
         raise MockError(400, f"The audio file '{upload.filename}' could not be decoded: the mock reads "
-                             "WAV, MP3 and FLAC files.", param="file", code="invalid_audio")
+                             f"{READABLE} files.", param="file", code="invalid_audio")
     words = reply.split() if reply is not None else _words(upload.data, seconds)
     text = " ".join(words)
     billed = math.ceil(seconds)

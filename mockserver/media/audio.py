@@ -1,4 +1,5 @@
-"""Audio files that real decoders read: WAV (the ``wave`` module), raw PCM, MP3 and FLAC frames.
+"""Audio files that real decoders read: WAV (the ``wave`` module), raw PCM, MP3 and FLAC frames
+(Ogg Opus and ADTS AAC are in :mod:`mockserver.media.opus` and :mod:`mockserver.media.aac`).
 
 Every file is ``seconds`` long. WAV and PCM carry a quiet tone; MP3 and FLAC carry silence written
 as valid frames (MPEG-1 Layer III frames with zeroed side information; FLAC CONSTANT subframes).
@@ -12,6 +13,9 @@ import math
 import struct
 import sys
 import wave
+
+from mockserver.media.aac import aac_seconds, is_adts
+from mockserver.media.opus import opus_seconds
 
 SAMPLE_RATE = 24_000  # what OpenAI's speech endpoint sends for wav and pcm
 TONE_HZ = 400  # 60 samples per period at 24 kHz: one period repeated
@@ -157,10 +161,18 @@ def flac_seconds(data: bytes) -> float | None:
     return total / rate if rate else None
 
 
+READABLE = "WAV, MP3, FLAC, Ogg Opus and ADTS AAC"
+
+
 def audio_seconds(data: bytes) -> float | None:
-    """The duration a real decoder would find, from the header of a WAV, MP3 or FLAC file; None otherwise."""
+    """The duration a real decoder would find, from the header of a WAV, MP3, FLAC, Ogg Opus or ADTS AAC file
+    (Opus: the last granule position; AAC: its frames counted); None otherwise."""
     if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
         return wav_seconds(data)
     if data[:4] == b"fLaC":
         return flac_seconds(data)
+    if data[:4] == b"OggS":
+        return opus_seconds(data)
+    if is_adts(data):
+        return aac_seconds(data)
     return mp3_seconds(data)

@@ -7,6 +7,8 @@
 | ``audio/wav`` (``x-wav``, ``wave``) | WAV, 16-bit mono 24 kHz |
 | ``audio/mpeg``, ``audio/mp3``, ``audio/*`` | MP3 (MPEG-1 Layer III, 32 kbit/s) |
 | ``audio/flac`` | FLAC |
+| ``audio/ogg``, ``audio/opus`` | Ogg Opus (silence) |
+| ``audio/aac`` | ADTS AAC-LC (silence) |
 | ``audio/pcm``, ``audio/L16`` | raw 16-bit little-endian samples, 24 kHz |
 | ``application/zip`` | a zip archive with one text file |
 | ``application/pdf`` | a one-page PDF |
@@ -22,13 +24,16 @@ import zipfile
 from functools import cache
 from importlib import resources
 
+from mockserver.media.aac import aac
 from mockserver.media.audio import flac, mp3, pcm, wav
+from mockserver.media.opus import opus
 from mockserver.media.png import png
 
 AUDIO = {
     "audio/wav": wav, "audio/x-wav": wav, "audio/wave": wav, "audio/vnd.wave": wav,
     "audio/mpeg": mp3, "audio/mp3": mp3, "audio/flac": flac, "audio/x-flac": flac,
-    "audio/pcm": pcm, "audio/l16": pcm,
+    "audio/pcm": pcm, "audio/l16": pcm, "audio/ogg": opus, "audio/opus": opus, "audio/aac": aac,
+    "audio/x-aac": aac,
 }
 DEFAULT_SECONDS = 1.0
 DEFAULT_SIDE = 256

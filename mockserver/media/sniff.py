@@ -21,6 +21,8 @@ def sniff(data: bytes) -> str | None:
     for magic, offset, media_type in _MAGIC:
         if data[offset:offset + len(magic)] == magic:
             return media_type
+    if len(data) >= 2 and data[0] == 0xFF and data[1] & 0xF6 == 0xF0:  # an ADTS frame sync (layer 0)
+        return "audio/aac"
     if len(data) >= 2 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0:  # an MPEG audio frame sync
         return "audio/mpeg"
     return None

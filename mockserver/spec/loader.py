@@ -27,6 +27,7 @@ from mockserver.spec.model import (
     is_json,
     resolve_pointer,
 )
+from mockserver.spec.nullable import read_nullable
 from mockserver.spec.overlay import apply_overlay
 from mockserver.spec.repair import repair_schemas
 from mockserver.spec.schemas import SPEC_URI, CompiledSchema, escape_pointer, upgrade_30_document
@@ -137,6 +138,8 @@ def build_spec(
     # Validators and generation read JSON Schema 2020-12; `document` stays the OpenAPI as loaded.
     schemas = upgrade_30_document(copy.deepcopy(document)) if version.startswith("3.0") else document
     schemas = repair_schemas(schemas, defects)
+    if not version.startswith("3.0"):
+        schemas = read_nullable(schemas, defects)  # the 3.0 keyword in a 3.1 file (a 3.0 file was upgraded above)
     try:
         registry = jsonschema_rs.Registry([(SPEC_URI, schemas)])
     except (ValueError, jsonschema_rs.ReferencingError) as exc:

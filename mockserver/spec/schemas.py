@@ -48,13 +48,19 @@ def upgrade_30_schema(schema: Any) -> Any:
         # 3.0 ignores siblings of $ref.
         return {"$ref": out["$ref"]}
     if schema.get("nullable") is True:
-        kind = out.get("type")
-        if isinstance(kind, str):
-            out["type"] = [kind, "null"]
-        if "enum" in out and None not in out["enum"]:
-            out["enum"] = [*out["enum"], None]
-        if "type" not in out:
-            out = {"anyOf": [out, {"type": "null"}]}
+        return allowing_null(out)
+    return out
+
+
+def allowing_null(out: dict[str, Any]) -> dict[str, Any]:
+    """``out`` (without ``nullable``) widened to accept null, as ``nullable: true`` meant in OpenAPI 3.0."""
+    kind = out.get("type")
+    if isinstance(kind, str):
+        out["type"] = [kind, "null"]
+    if "enum" in out and None not in out["enum"]:
+        out["enum"] = [*out["enum"], None]
+    if "type" not in out:
+        out = {"anyOf": [out, {"type": "null"}]}
     return out
 
 

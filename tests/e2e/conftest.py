@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e import node
 from tests.e2e.browser import Browser, running_browser
 
 HERE = Path(__file__).parent
@@ -46,3 +47,9 @@ def state_url(request, tmp_path):
     client.flushdb()
     client.close()
     return redis_url
+
+
+@pytest.fixture(scope="session")
+def node_sdk() -> Path:
+    """tests/e2e/js with the JavaScript SDKs installed (npm, on first use)."""
+    return node.install()

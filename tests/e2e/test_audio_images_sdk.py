@@ -1,14 +1,11 @@
-"""The official openai SDK against a served mock: speech decoded by real decoders, transcription of a real WAV,
+"""The official openai SDK against a served mock: speech in every format decoded by real decoders, transcription of a real WAV,
 image generation and edits with a PNG and a mask (the PNGs decoded, their sizes checked)."""
 
 from __future__ import annotations
 
 import base64
 import io
-import shutil
-import subprocess
 import wave
-import zlib
 
 import openai
 import pytest
@@ -18,40 +15,9 @@ from mockserver.auth import DEFAULT_API_KEY
 from mockserver.llm.audio import CHARS_PER_SECOND
 from mockserver.media.audio import wav
 from mockserver.media.png import png
+from tests.e2e.decoders import AUDIO_DECODERS, decode_png, decoded_seconds
 
 TEXT = "Welcome to the gateway. This sentence is read aloud by the mock."
-
-
-def decoder(program: str, package: str) -> str:
-    """The path of a Debian decoder, installed with apt-get on first use (the tests run as root here)."""
-    found = shutil.which(program)
-    if found is None:
-        subprocess.run(["apt-get", "install", "-y", "-q", package], capture_output=True, timeout=600, check=False)
-        if shutil.which(program) is None:
-            subprocess.run(["apt-get", "update", "-q"], capture_output=True, timeout=600, check=False)
-            subprocess.run(["apt-get", "install", "-y", "-q", package], capture_output=True, timeout=600, check=True)
-        found = shutil.which(program)
-    assert found, f"{program} could not be installed from {package}"
-    return found
-
-
-def decode_png(data: bytes) -> tuple[int, int, bytes]:
-    """(width, height, raw scanlines) of an 8-bit RGB PNG, decoded chunk by chunk with CRC checks."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    offset, idat, size = 8, b"", None
-    while offset < len(data):
-        length = int.from_bytes(data[offset:offset + 4], "big")
-        kind, body = data[offset + 4:offset + 8], data[offset + 8:offset + 8 + length]
-        assert zlib.crc32(kind + body) == int.from_bytes(data[offset + 8 + length:offset + 12 + length], "big")
-        if kind == b"IHDR":
-            size = (int.from_bytes(body[:4], "big"), int.from_bytes(body[4:8], "big"))
-        elif kind == b"IDAT":
-            idat += body
-        offset += 12 + length
-    assert size is not None
-    raw = zlib.decompress(idat)
-    assert len(raw) == size[1] * (1 + 3 * size[0])
-    return size[0], size[1], raw
 
 
 @pytest.fixture(scope="module")
@@ -73,30 +39,15 @@ def test_speech_wav_decodes_with_wave(sdk):
     assert seconds == pytest.approx(len(TEXT) / CHARS_PER_SECOND, abs=0.01)
 
 
-def test_speech_mp3_decodes_with_mpg123(sdk, tmp_path):
-    mpg123 = decoder("mpg123", "mpg123")
-    audio = sdk.audio.speech.create(model="openai/gpt-4o-mini-tts", voice="coral", input=TEXT * 2)
-    path = tmp_path / "speech.mp3"
-    path.write_bytes(audio.content)
-    out = tmp_path / "speech.wav"
-    done = subprocess.run([mpg123, "-q", "-w", str(out), str(path)], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    with wave.open(str(out)) as sound:
-        seconds = sound.getnframes() / sound.getframerate()
-    assert seconds == pytest.approx(2 * len(TEXT) / CHARS_PER_SECOND, abs=0.05)
-
-
-def test_speech_flac_decodes_with_flac(sdk, tmp_path):
-    program = decoder("flac", "flac")
-    audio = sdk.audio.speech.create(model="openai/tts-1-hd", voice="nova", input=TEXT, response_format="flac")
-    path = tmp_path / "speech.flac"
-    path.write_bytes(audio.content)
-    out = tmp_path / "decoded.wav"
-    done = subprocess.run([program, "-d", "-s", "-f", "-o", str(out), str(path)], capture_output=True, text=True,
-                          timeout=60)
-    assert done.returncode == 0, done.stderr
-    with wave.open(str(out)) as sound:
-        assert sound.getnframes() / sound.getframerate() == pytest.approx(len(TEXT) / CHARS_PER_SECOND, abs=0.01)
+@pytest.mark.parametrize("fmt", sorted(AUDIO_DECODERS))
+def test_speech_decodes_with_a_real_decoder_to_the_announced_duration(sdk, tmp_path, fmt):
+    audio = sdk.audio.speech.create(model="openai/gpt-4o-mini-tts", voice="coral", input=TEXT * 2, response_format=fmt)
+    announced = float(audio.response.headers["X-Audio-Duration-Seconds"])
+    assert announced == pytest.approx(2 * len(TEXT) / CHARS_PER_SECOND, abs=0.001)
+    src = tmp_path / f"speech.{fmt}"
+    src.write_bytes(audio.content)
+    decoded = decoded_seconds(fmt, src, tmp_path / "decoded.wav")
+    assert decoded == pytest.approx(announced, abs=AUDIO_DECODERS[fmt][3])  # within one frame
 
 
 def test_speech_errors_are_sdk_errors(sdk):

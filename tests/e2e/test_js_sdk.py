@@ -1,38 +1,22 @@
 """The official OpenAI and Anthropic JavaScript SDKs against the mock on a real port: chat, streams, embeddings,
 errors, the Responses API and the Messages API.
 
-The SDKs are installed by npm from tests/e2e/js/package.json on first use (into tests/e2e/js/node_modules).
+The SDKs are installed by npm on first use (:mod:`tests.e2e.node`).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-from pathlib import Path
 
 import httpx
-import pytest
 
 from mockserver.auth import DEFAULT_API_KEY
-
-JS = Path(__file__).parent / "js"
-
-
-@pytest.fixture(scope="module")
-def node_sdk() -> Path:
-    assert shutil.which("node") and shutil.which("npm"), "node and npm are needed for the JavaScript SDK test"
-    if not all((JS / "node_modules" / name).is_dir() for name in ("openai", "@anthropic-ai/sdk")):
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=JS, check=True,
-                       capture_output=True, timeout=300)
-    return JS / "sdk_check.mjs"
+from tests.e2e.node import run_script
 
 
 def test_the_javascript_sdk_reads_every_answer(node_sdk, serve):
     mock = serve()
-    run = subprocess.run(["node", str(node_sdk), mock.url, DEFAULT_API_KEY], capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    seen = json.loads(run.stdout)
+    seen = run_script("sdk_check.mjs", mock.url, DEFAULT_API_KEY)
     assert seen["chat"]["content"] == "You said: Hello from JavaScript"
     usage = seen["chat"]["usage"]
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
@@ -48,13 +32,9 @@ def test_the_javascript_sdk_reads_every_answer(node_sdk, serve):
 
 def test_the_javascript_sdks_stream_responses_and_messages(node_sdk, serve):
     mock = serve()
-    script = node_sdk.parent / "responses_messages_check.mjs"
     stream_key = httpx.post(f"{mock.url}/api-keys", json={"name": "stream"},  # the stream's prompt: a first sight
                             headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"}).json()["key"]
-    run = subprocess.run(["node", str(script), mock.url, mock.origin, DEFAULT_API_KEY, stream_key], capture_output=True,
-                         text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    seen = json.loads(run.stdout)
+    seen = run_script("responses_messages_check.mjs", mock.url, mock.origin, DEFAULT_API_KEY, stream_key)
     assert seen["response"]["text"] == "You said: Hello from JavaScript"
     streamed = seen["responseStream"]
     assert streamed["text"] == seen["response"]["text"] and streamed["usage"] == seen["response"]["usage"]

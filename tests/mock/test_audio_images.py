@@ -10,9 +10,12 @@ import pytest
 
 from mockserver.llm import tokens
 from mockserver.llm.audio import CHARS_PER_SECOND, WORDS_PER_SECOND
+from mockserver.media.aac import aac, aac_seconds
 from mockserver.media.audio import flac, flac_seconds, mp3, mp3_seconds, wav
 from mockserver.media.files import file_for
+from mockserver.media.opus import opus, opus_seconds
 from mockserver.media.png import png, png_size
+from tests.multipart import multipart_body
 from tests.oracle import assert_valid_response
 
 TEXT = "The quick brown fox jumped over the lazy dog."
@@ -54,7 +57,8 @@ def test_speech_is_a_wav_whose_duration_grows_with_the_text_billed_per_character
     assert usage["total_cost"] == pytest.approx(4 * len(TEXT) * 15 / 1_000_000, abs=1e-10)
 
 
-@pytest.mark.parametrize(("fmt", "media_type"), [("mp3", "audio/mpeg"), ("flac", "audio/flac"), ("pcm", "audio/pcm")])
+@pytest.mark.parametrize(("fmt", "media_type"), [("mp3", "audio/mpeg"), ("flac", "audio/flac"), ("pcm", "audio/pcm"),
+                                                 ("opus", "audio/ogg"), ("aac", "audio/aac")])
 def test_speech_formats(client, fmt, media_type):
     response = client.post("/audio/speech", json={"model": "openai/gpt-4o-mini-tts", "input": TEXT, "voice": "coral",
                                                  "response_format": fmt, "speed": 2})
@@ -64,6 +68,10 @@ def test_speech_formats(client, fmt, media_type):
         assert mp3_seconds(response.content) == pytest.approx(seconds, abs=0.03)
     elif fmt == "flac":
         assert flac_seconds(response.content) == pytest.approx(seconds, abs=0.001)
+    elif fmt == "opus":
+        assert opus_seconds(response.content) == pytest.approx(seconds, abs=1 / 48_000)
+    elif fmt == "aac":
+        assert aac_seconds(response.content) == pytest.approx(seconds, abs=1024 / 48_000)
     else:
         assert len(response.content) == pytest.approx(seconds * 24_000 * 2, abs=2)
 
@@ -71,7 +79,7 @@ def test_speech_formats(client, fmt, media_type):
 @pytest.mark.parametrize(("body", "status", "param"), [
     ({"model": "openai/tts-1", "input": TEXT, "voice": "verse"}, 400, "voice"),
     ({"model": "openai/gpt-4o-mini", "input": TEXT, "voice": "alloy"}, 404, "model"),
-    ({"model": "openai/tts-1", "input": TEXT, "voice": "alloy", "response_format": "opus"}, 400, "$.response_format"),
+    ({"model": "openai/tts-1", "input": TEXT, "voice": "alloy", "response_format": "ogg"}, 400, "$.response_format"),
     ({"model": "openai/tts-1", "input": "", "voice": "alloy"}, 400, "$.input"),
 ])
 def test_speech_refusals(client, body, status, param):
@@ -103,8 +111,9 @@ def test_transcription_reads_the_duration_from_the_file_and_bills_by_the_second(
     assert again == body["text"] != other  # the same file gives the same text
 
 
-@pytest.mark.parametrize(("data", "name", "seconds"), [(mp3(3.0), "a.mp3", 3.0), (flac(1.5), "a.flac", 1.5)])
-def test_transcription_reads_mp3_and_flac_headers(client, data, name, seconds):
+@pytest.mark.parametrize(("data", "name", "seconds"), [(mp3(3.0), "a.mp3", 3.0), (flac(1.5), "a.flac", 1.5),
+                                                       (opus(2.25), "a.opus", 2.25), (aac(1.0), "a.aac", 1.0)])
+def test_transcription_reads_the_duration_from_the_header(client, data, name, seconds):
     response = _transcribe(client, data=data, filename=name, content_type="application/octet-stream")
     assert response.status_code == 200, response.text
     assert response.json()["usage"]["seconds"] == pytest.approx(seconds, abs=0.03)
@@ -129,8 +138,8 @@ def test_transcription_formats(client, spec):
 
 
 def test_transcription_refusals(client):
-    assert _transcribe(client, data=b"not audio at all", content_type="audio/wav").json()["error"]["code"] == \
-        "invalid_audio"
+    error = _transcribe(client, data=b"not audio at all", content_type="audio/wav").json()["error"]
+    assert error["code"] == "invalid_audio" and "WAV, MP3, FLAC, Ogg Opus and ADTS AAC" in error["message"]
     assert _transcribe(client, data=png(4, 4), filename="a.png", content_type="image/png").status_code == 415
     assert _transcribe(client, model="openai/tts-1").status_code == 404
     missing = client.post("/audio/transcriptions", data={"model": "openai/whisper-1"}, files={"x": ("a", b"1")})
@@ -229,3 +238,51 @@ def test_faults_and_the_journal_cover_the_media_operations(client):
     entries = client.get("http://testserver/__mock/journal?limit=3").json()["data"]
     assert [(e["operation"], e["status"]) for e in entries] == [
         ("createImage", 200), ("createTranscription", 200), ("createSpeech", 429)]
+
+
+# -- hostile multipart on the audio and image endpoints ----------------------------------------------
+
+_UPLOADS = {  # path: (its file field, a file of the right type, a file of the wrong type, the other fields)
+    "/audio/transcriptions": ("file", ("a.wav", "audio/wav", wav(0.5)), ("a.png", "image/png", png(4, 4)),
+                              [("model", None, None, b"openai/whisper-1")]),
+    "/images/edits": ("image", ("a.png", "image/png", png(8, 8)), ("a.wav", "audio/wav", wav(0.1)),
+                      [("model", None, None, b"openai/gpt-image-1"), ("prompt", None, None, b"a sail")]),
+}
+_MAX_BODY = 1024 * 1024  # 10,000 small parts fit; the over-limit file does not
+
+
+def _hostile(path: str, case: str) -> tuple[bytes, str | None]:
+    field, (name, kind, data), (wrong_name, wrong_kind, wrong_data), fields = _UPLOADS[path]
+    good = [(field, name, kind, data), *fields]
+    if case == "well-formed":
+        return multipart_body("b0undary", good), "b0undary"
+    if case == "boundary missing":
+        return multipart_body("b0undary", good), None
+    if case == "part over the limit":
+        return multipart_body("b0undary", [(field, name, kind, data + bytes(_MAX_BODY)), *fields]), "b0undary"
+    if case == "10,000 parts":
+        return multipart_body("b0undary", good + [("prompt", None, None, b"x")] * 10_000), "b0undary"
+    if case == "wrong file type":
+        return multipart_body("b0undary", [(field, wrong_name, wrong_kind, wrong_data), *fields]), "b0undary"
+    return multipart_body("b0undary", good)[:-40], "b0undary"  # truncated inside the last part
+
+
+@pytest.mark.parametrize("path", sorted(_UPLOADS))
+@pytest.mark.parametrize(("case", "status", "code"), [
+    ("boundary missing", 400, "invalid_multipart"), ("part over the limit", 413, None),
+    ("10,000 parts", 400, "invalid_multipart"), ("wrong file type", 415, "unsupported_file_type"),
+    ("truncated body", 400, "invalid_multipart"),
+])
+def test_hostile_multipart_on_audio_and_image_uploads_is_a_4xx(make_client, path, case, status, code):
+    client = make_client(max_body=_MAX_BODY)
+
+    def send(which: str):
+        body, boundary = _hostile(path, which)
+        kind = f"multipart/form-data; boundary={boundary}" if boundary else "multipart/form-data"
+        return client.post(path, content=body, headers={"Content-Type": kind})
+
+    response = send(case)
+    assert response.status_code == status, response.text
+    assert code is None or response.json()["error"]["code"] == code
+    fine = send("well-formed")
+    assert fine.status_code == 200, fine.text  # the same mock still serves a well-formed upload

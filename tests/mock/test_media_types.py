@@ -14,6 +14,7 @@ from mockserver.media.audio import mp3_seconds, wav
 from mockserver.media.png import png, png_size
 from mockserver.spec import load_spec
 from tests.conftest import DATA
+from tests.multipart import multipart_body
 from tests.oracle import sse_events
 
 MEDIA = load_spec(DATA / "media.yml")
@@ -23,20 +24,6 @@ PNG = png(8, 4)
 @pytest.fixture
 def client(make_client):
     return make_client(spec=MEDIA, headers={})
-
-
-def _multipart(boundary: str, parts: list[tuple[str, str | None, str | None, bytes]], *, close: bool = True) -> bytes:
-    out = bytearray()
-    for name, filename, content_type, data in parts:
-        out += f"--{boundary}\r\n".encode()
-        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
-        out += f"Content-Disposition: {disposition}\r\n".encode()
-        if content_type:
-            out += f"Content-Type: {content_type}\r\n".encode()
-        out += b"\r\n" + data + b"\r\n"
-    if close:
-        out += f"--{boundary}--\r\n".encode()
-    return bytes(out)
 
 
 def _post(client, body: bytes, boundary: str | None = "b0undary"):
@@ -49,7 +36,7 @@ def _post(client, body: bytes, boundary: str | None = "b0undary"):
 
 def test_multipart_fields_are_read_as_their_schema_types_and_files_as_uploads():
     op = MEDIA.operation("upload")
-    body = _multipart("xyz", [("image", "a.png", "image/png", PNG), ("purpose", None, None, b"avatar"),
+    body = multipart_body("xyz", [("image", "a.png", "image/png", PNG), ("purpose", None, None, b"avatar"),
                               ("count", None, None, b"3"), ("tags", None, None, b"a"), ("tags", None, None, b"b"),
                               ("meta", None, "application/json", b'{"owner": "ann"}')])
     value = parse_body(op, "multipart/form-data; boundary=xyz", body, MEDIA.resolve)
@@ -59,7 +46,7 @@ def test_multipart_fields_are_read_as_their_schema_types_and_files_as_uploads():
 
 
 def test_multipart_upload_answers_a_decodable_png(client):
-    response = _post(client, _multipart("b0undary", [("image", "a.png", "image/png", PNG),
+    response = _post(client, multipart_body("b0undary", [("image", "a.png", "image/png", PNG),
                                                      ("purpose", None, None, b"banner")]))
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "image/png"
@@ -67,7 +54,7 @@ def test_multipart_upload_answers_a_decodable_png(client):
 
 
 def test_multipart_fields_are_validated_with_every_violation(client):
-    response = _post(client, _multipart("b0undary", [("image", "a.png", "image/png", PNG),
+    response = _post(client, multipart_body("b0undary", [("image", "a.png", "image/png", PNG),
                                                      ("purpose", None, None, b"poster"), ("count", None, None, b"0"),
                                                      ("meta", None, "application/json", b"{}")]))
     assert response.status_code == 400
@@ -76,25 +63,25 @@ def test_multipart_fields_are_validated_with_every_violation(client):
 
 
 def test_a_file_of_the_wrong_type_is_415_and_an_untyped_png_is_recognised(client):
-    wrong = _post(client, _multipart("b0undary", [("image", "a.wav", "audio/wav", wav(0.1)),
+    wrong = _post(client, multipart_body("b0undary", [("image", "a.wav", "audio/wav", wav(0.1)),
                                                   ("purpose", None, None, b"avatar")]))
     assert wrong.status_code == 415 and wrong.json()["error"]["param"] == "image"
     assert "image/png, image/jpeg" in wrong.json()["error"]["message"]
-    sniffed = _post(client, _multipart("b0undary", [("image", "a.bin", "application/octet-stream", PNG),
+    sniffed = _post(client, multipart_body("b0undary", [("image", "a.bin", "application/octet-stream", PNG),
                                                     ("purpose", None, None, b"avatar")]))
     assert sniffed.status_code == 200, sniffed.text
-    text = _post(client, _multipart("b0undary", [("image", "a.txt", None, b"just text"),
+    text = _post(client, multipart_body("b0undary", [("image", "a.txt", None, b"just text"),
                                                  ("purpose", None, None, b"avatar")]))
     assert text.status_code == 415
 
 
 @pytest.mark.parametrize(("body", "boundary", "expected"), [
-    (_multipart("b0undary", [("purpose", None, None, b"avatar")]), None, "no boundary"),
-    (_multipart("b0undary", [("image", "a.png", "image/png", PNG)], close=False), "b0undary", "truncated"),
-    (_multipart("b0undary", [("image", "a.png", "image/png", PNG)])[:-30], "b0undary", "truncated"),
+    (multipart_body("b0undary", [("purpose", None, None, b"avatar")]), None, "no boundary"),
+    (multipart_body("b0undary", [("image", "a.png", "image/png", PNG)], close=False), "b0undary", "truncated"),
+    (multipart_body("b0undary", [("image", "a.png", "image/png", PNG)])[:-30], "b0undary", "truncated"),
     (b"this is not multipart at all", "b0undary", "Malformed multipart body"),
-    (_multipart("b0undary", [("purpose", None, None, b"a")] * 10_000), "b0undary", "more than 1000 parts"),
-    (_multipart("b0undary", [("purpose", None, None, b"a" * (1024 * 1024 + 1))]), "b0undary", "text field is over"),
+    (multipart_body("b0undary", [("purpose", None, None, b"a")] * 10_000), "b0undary", "more than 1000 parts"),
+    (multipart_body("b0undary", [("purpose", None, None, b"a" * (1024 * 1024 + 1))]), "b0undary", "text field is over"),
     (b"--b0undary\r\nContent-Type: text/plain\r\n\r\nx\r\n--b0undary--\r\n", "b0undary", "no Content-Disposition"),
 ])
 def test_malformed_multipart_is_a_400_never_a_500(make_client, body, boundary, expected):
@@ -108,7 +95,7 @@ def test_malformed_multipart_is_a_400_never_a_500(make_client, body, boundary, e
 def test_a_file_over_max_body_is_413(make_client):
     client = make_client(spec=MEDIA, headers={}, max_body=10_000)
     big = png(8, 4) + bytes(20_000)
-    response = _post(client, _multipart("b0undary", [("image", "a.png", "image/png", big),
+    response = _post(client, multipart_body("b0undary", [("image", "a.png", "image/png", big),
                                                      ("purpose", None, None, b"avatar")]))
     assert response.status_code == 413
 

@@ -19,7 +19,7 @@ NAMED_DOCUMENTS = ("Requesty changelog", "Requesty usage API page", "OpenAI API 
 
 def test_all_checks_concatenates_the_module_tables_in_order():
     listed = [check for module in checks.MODULES for check in module.CHECKS]
-    assert all_checks() == listed and len(listed) == 70
+    assert all_checks() == listed and len(listed) == 78
     names = [check.name for check in listed]
     assert len(set(names)) == len(names)
     for module in checks.MODULES:

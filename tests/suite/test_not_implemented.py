@@ -52,3 +52,20 @@ def test_dead_and_wrong_keys_leave_out_what_the_target_lacks():
     outcomes = {r.check: r.outcome for r in result.results}
     assert outcomes["errors.wrong_key_401"] is Outcome.PASS
     assert outcomes["keys.dead_key_refused_everywhere"] is Outcome.PASS
+
+
+def test_speech_transcription_and_image_checks_skip_on_a_target_without_them():
+    def without_media(inner):
+        def handler(call: Call):
+            if call.path.startswith(("/audio", "/images")) and call.token:
+                return error(404, f"Unknown path {call.path}", "unknown_path")
+            return inner(call)
+
+        return handler
+
+    result = run(Options(base_url=LIVE_URL, api_key=ADMIN_KEY, transport=mock_transport(without_media(
+        ReferenceGateway())), include=("speech.*", "transcription.*", "images.*"), allow_writes=True))
+    assert len(result.results) == 8 and all(r.outcome is Outcome.SKIP for r in result.results), result.results
+    assert {r.skip_reason.split(" (")[0] for r in result.results} == {
+        f"not implemented on the target: {op}" for op in (
+            "POST /audio/speech", "POST /audio/transcriptions", "POST /images/generations", "POST /images/edits")}

@@ -199,9 +199,11 @@ def test_cli_output_names_the_layers_and_the_reports(include, summary, notes, la
     assert result.exit_code == 0, result.output
     masked = re.sub(r"\d+ requests, \$[\d.]+ reported spend, [\d.]+ s", "N requests, $S reported spend, T s",
                     result.output.replace(str(tmp_path), "DIR"))
+    masked = re.sub(r"Operations covered: \d+ of 26.*", "Operations covered: K of 26...", masked)
     assert masked.splitlines() == [
         "Target embedded mock conforms (profile quick, seed 0).",
         f"{summary}; N requests, $S reported spend, T s.",
+        "Operations covered: K of 26...",
         *notes,
         "Reports in DIR/",
     ]
