@@ -1,4 +1,5 @@
-"""``mockserver serve`` as a subprocess on a free port, for the tests that need a real process (restarts, workers)."""
+"""``mockserver serve`` as a subprocess on a free port, the way a user starts it, for the tests that need a real
+process (restarts, workers, big specs): the base URL read from its banner, stopped with Ctrl-C at the end."""
 
 from __future__ import annotations
 
@@ -8,35 +9,58 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.conftest import ADMIN
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Running:
+    proc: subprocess.Popen
+    url: str
+    banner: list[str]  # the lines printed up to the base URL
+    ready: float  # seconds from start to the first answer
+    stderr: list[str] = field(default_factory=list)  # its lines, once stopped (when stderr is a pipe)
+
+    def __iter__(self) -> Iterator[Any]:  # ``as (proc, url)``
+        return iter((self.proc, self.url))
+
 
 @contextmanager
-def served(*options: str, stop_timeout: float = 10, **popen: Any) -> Iterator[tuple[subprocess.Popen, str]]:
-    """``mockserver serve --port 0 OPTIONS``: the process and its base URL once it answers; SIGINT at the end."""
+def served(*options: str, stop_timeout: float = 10, **popen: Any) -> Iterator[Running]:
+    """``mockserver serve --port 0 OPTIONS``: the process once it answers; SIGINT to its process group at the end."""
     popen.setdefault("stderr", subprocess.PIPE)
+    popen.setdefault("cwd", ROOT)
+    started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0", *options],
-                            stdout=subprocess.PIPE, text=True, **popen)
+                            stdout=subprocess.PIPE, text=True, start_new_session=True, **popen)
+    running = None
     try:
-        url = None
-        while url is None:
+        banner: list[str] = []
+        while not banner or "base URL:" not in banner[-1]:
             line = proc.stdout.readline()
             if not line:
-                raise RuntimeError(f"mockserver serve {' '.join(options)} stopped before serving")
-            if "base URL:" in line:
-                url = line.split("base URL:")[1].strip()
+                error = proc.stderr.read()[-2000:] if popen["stderr"] is subprocess.PIPE else ""
+                raise RuntimeError(f"mockserver serve {' '.join(options)} stopped before serving: {error}")
+            banner.append(line)
+        url = banner[-1].split("base URL:")[1].strip()
         for _ in range(200):
             try:
                 httpx.get(f"{url}/models", headers=ADMIN)
                 break
             except httpx.TransportError:
                 time.sleep(0.05)
-        yield proc, url
+        running = Running(proc, url, banner, time.monotonic() - started)
+        yield running
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=stop_timeout)
+        if running is not None and popen["stderr"] is subprocess.PIPE:
+            running.stderr = proc.stderr.read().splitlines()
