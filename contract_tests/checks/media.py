@@ -91,6 +91,14 @@ def _model(ctx: CheckContext, model_type: str, operation: str) -> dict[str, Any]
     return models[0]
 
 
+def _price(model: dict[str, Any], name: str) -> float:
+    """The model's listed ``name`` price; the check is skipped when the catalog lists none."""
+    price = model.get(name)
+    if not number(price):
+        raise CheckSkipped(f"GET /models lists no {name} for {model['id']}")
+    return price
+
+
 def _answered(ctx: CheckContext, response: httpx.Response, operation: str) -> httpx.Response:
     ctx.http.implemented(response, operation)
     expect(response.status_code == 200, f"{operation}: expected 200, received {response.status_code}: "
@@ -143,9 +151,7 @@ def duration_grows(ctx: CheckContext) -> None:
 
 def billed_per_character(ctx: CheckContext) -> None:
     model = _model(ctx, "speech", SPEECH)
-    price = model.get("character_price")
-    if not number(price):
-        raise CheckSkipped(f"GET /models lists no character_price for {model['id']}")
+    price = _price(model, "character_price")
     created = ctx.keys.create()
     secret = ctx.keys.secret(created)
     body = {"model": model["id"], "input": TEXT, "voice": (model.get("voices") or ["alloy"])[0]}
@@ -177,9 +183,7 @@ def response_formats(ctx: CheckContext) -> None:
 
 def billed_by_duration(ctx: CheckContext) -> None:
     model = _model(ctx, "transcription", TRANSCRIPTION)
-    price = model.get("minute_price")
-    if not number(price):
-        raise CheckSkipped(f"GET /models lists no minute_price for {model['id']}")
+    price = _price(model, "minute_price")
     usage = _json(_transcribe(ctx, "json"), TRANSCRIPTION).get("usage") or {}
     expected = math.ceil(TRANSCRIBED_SECONDS) * price / 60
     expect(number(usage.get("cost")) and math.isclose(usage["cost"], expected, rel_tol=1e-6, abs_tol=1e-10),
@@ -213,9 +217,7 @@ def size_and_count(ctx: CheckContext) -> None:
 
 def billed_per_image(ctx: CheckContext) -> None:
     model, answer, _ = _generated(ctx)
-    price = model.get("image_price")
-    if not number(price):
-        raise CheckSkipped(f"GET /models lists no image_price for {model['id']}")
+    price = _price(model, "image_price")
     cost = (answer.get("usage") or {}).get("cost")
     expect(number(cost) and math.isclose(cost, 2 * price, rel_tol=1e-6, abs_tol=1e-10),
            f"{IMAGES} n 2: usage.cost {cost!r}, expected {2 * price} (n x image_price {price})")

@@ -68,13 +68,7 @@ class Journal:
 
     def record_exchange(self, exchange: Any) -> None:
         """One finished :class:`~mockserver.exchange.Exchange`: what it reached, its status, its fault."""
-        operation, fault, stream = exchange.operation, exchange.fault, exchange.stream
-        if stream is not None and stream.fired:
-            fault = f"stream:{stream.fault.fault}@{stream.count}"
-        entry = (exchange.sequence, exchange.arrived, exchange.method, exchange.path,  # entry_of, inlined: hot path
-                 operation.operation_id if operation is not None else None, exchange.status,
-                 exchange.latency_ms, fault, exchange.key_id, exchange.model_asked, exchange.model_served,
-                 exchange.guardrail, exchange.violations, self.worker)
+        entry = entry_of(exchange, self.worker)
         self._entries.append(entry)
         for listener in self.listeners:
             listener.recorded(entry, exchange)
