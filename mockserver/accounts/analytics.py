@@ -22,6 +22,8 @@ def read_analytics(headers: Mapping[str, str]) -> Analytics:
     """The analytics a request carries; ``headers`` has lower-case names, as ASGI gives them."""
     origin = headers.get("http-referer")
     title = headers.get("x-title")
+    if origin is None and title is None and FIELD_PREFIX not in "".join(headers):  # the usual call: none of them
+        return NONE
     fields = {name[len(FIELD_PREFIX):]: value for name, value in headers.items()
               if name[:len(FIELD_PREFIX)] == FIELD_PREFIX and len(name) > len(FIELD_PREFIX)}
     if origin is None and title is None and not fields:

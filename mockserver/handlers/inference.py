@@ -8,7 +8,6 @@ compute the answer with :mod:`mockserver.llm`, record its usage with the request
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -19,6 +18,7 @@ from starlette.responses import Response, StreamingResponse
 from mockserver.accounts.ledger import UsageMeta
 from mockserver.call import Call
 from mockserver.governance.gate import admit_model, visible
+from mockserver.ids import new_id
 from mockserver.llm.chat import Completion, complete, completion_body
 from mockserver.llm.embeddings import embed
 from mockserver.llm.overrides import Overrides, read_overrides
@@ -85,7 +85,7 @@ async def create_chat_completion(call: Call) -> Response:
     overrides = read_overrides(call.headers, call.config.overrides)
     routed = await route(call)
     completion = completer(call, routed, overrides)(call.body)
-    ident, created = f"chatcmpl-{os.urandom(16).hex()}", int(time.time())
+    ident, created = new_id("chatcmpl-", 16), int(time.time())
     if call.body.get("stream"):
         include_usage = bool((call.body.get("stream_options") or {}).get("include_usage"))
         steps = stream_steps(completion, id=ident, created=created, include_usage=include_usage)

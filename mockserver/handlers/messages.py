@@ -7,7 +7,6 @@ shape (the operations' ``x-mock-error-shape``, applied where a :class:`MockError
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
@@ -16,6 +15,7 @@ from starlette.responses import Response, StreamingResponse
 
 from mockserver.call import Call
 from mockserver.handlers.inference import STREAM_HEADERS, completer, record, route
+from mockserver.ids import new_id
 from mockserver.llm import messages
 from mockserver.llm.chat import Completion, complete
 from mockserver.llm.overrides import read_overrides
@@ -27,7 +27,7 @@ async def create_message(call: Call) -> Response:
     overrides = read_overrides(call.headers, call.config.overrides)
     routed = await route(call)
     completion = messages.respond(call.body, completer(call, routed, overrides))
-    body = messages.message_body(completion, id=f"msg_{os.urandom(12).hex()}")
+    body = messages.message_body(completion, id=new_id("msg_", 12))
     if call.body.get("stream"):
         steps = paced(messages.stream_steps(body), ttft_ms=overrides.ttft_ms, tokens_per_s=overrides.tokens_per_s,
                       before_last=partial(record, call, completion, routed.usage))

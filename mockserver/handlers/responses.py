@@ -6,7 +6,6 @@ Thin, like :mod:`mockserver.handlers.inference`: the key's limit, the answer fro
 
 from __future__ import annotations
 
-import os
 import time
 from functools import partial
 from typing import Any
@@ -17,6 +16,7 @@ from mockserver.accounts.ledger import UsageMeta
 from mockserver.call import Call
 from mockserver.errors import MockError
 from mockserver.handlers.inference import STREAM_HEADERS, completer, record, route
+from mockserver.ids import new_id
 from mockserver.llm import responses
 from mockserver.llm.overrides import read_overrides
 from mockserver.llm.streaming import paced
@@ -29,7 +29,7 @@ async def create_response(call: Call) -> Response:
     history = _stored(call, previous_id, param="previous_response_id").conversation if previous_id else ()
     routed = await route(call)
     turn = responses.respond(call.body, completer(call, routed, overrides), history)
-    body = responses.response_body(turn, call.body, id=f"resp_{os.urandom(24).hex()}", created_at=int(time.time()))
+    body = responses.response_body(turn, call.body, id=new_id("resp_", 24), created_at=int(time.time()))
     finish = partial(_finish, call, turn, body, routed.usage)
     if call.body.get("stream"):
         steps = paced(responses.stream_steps(body), ttft_ms=overrides.ttft_ms, tokens_per_s=overrides.tokens_per_s,

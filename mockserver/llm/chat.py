@@ -85,14 +85,14 @@ def complete(request: Mapping[str, Any], catalog: Catalog, overrides: Overrides,
     if max_tokens is not None:  # max_tokens bounds every completion token, reasoning first (as OpenAI's models)
         max_tokens -= thinking.tokens
     extra = (thinking.text, served)
-    bill = partial(_bill, model, cache, thinking.tokens)
     called = _tool_to_call(tool_choice, functions, messages) if functions or tool_choice is not None else None
     if called is not None:
         name, parameters, index = called
         rng = _rng(request, seed)
         arguments = generate_valid(parameters, rng, f"tools[{index}].function.parameters")
         call = ToolCall(f"call_{rng.getrandbits(96):024x}", name, orjson.dumps(arguments).decode())
-        units, counts = bill(prompt_tokens, tokens.count(call.name) + tokens.count(call.arguments))
+        units, counts = _bill(model, cache, thinking.tokens, prompt_tokens,
+                              tokens.count(call.name) + tokens.count(call.arguments))
         return Completion(model, None, "tool_calls", counts, (call,), units, *extra)
     text = overrides.reply if overrides.reply is not None else _reply(response_format, overrides.style, messages,
                                                                           partial(_rng, request, seed))
@@ -100,7 +100,7 @@ def complete(request: Mapping[str, Any], catalog: Catalog, overrides: Overrides,
     reply_tokens = tokens.count(text)
     if max_tokens is not None and reply_tokens > max_tokens:
         text, finish, reply_tokens = "".join(tokens.split(text)[:max_tokens]), "length", max_tokens
-    units, counts = bill(prompt_tokens, reply_tokens)
+    units, counts = _bill(model, cache, thinking.tokens, prompt_tokens, reply_tokens)
     return Completion(model, text, finish, counts, (), units, *extra)
 
 
