@@ -135,6 +135,7 @@ class Catalog:
     def __init__(self, models: list[ModelInfo]):
         self.models = tuple(models)
         self._by_id = {model.id: model for model in self.models}
+        self._listing: dict[str, Any] | None = None
 
     def __contains__(self, model_id: str) -> bool:
         return model_id in self._by_id
@@ -162,7 +163,10 @@ class Catalog:
         return model
 
     def listing(self) -> dict[str, Any]:
-        return {"object": "list", "data": [model.listing() for model in self.models]}
+        """``GET /models``'s answer: made once (the catalog does not change), read-only for callers."""
+        if self._listing is None:
+            self._listing = {"object": "list", "data": [model.listing() for model in self.models]}
+        return self._listing
 
 
 def parse_catalog(data: Any, source: str) -> Catalog:
