@@ -37,6 +37,7 @@ Message = dict[str, Any]
 Send = Callable[[Message], Awaitable[None]]
 Receive = Callable[[], Awaitable[Message]]
 _NO_QUERY: Mapping[str, list[str]] = {}
+_NO_COOKIES: Mapping[str, str] = {}
 _UNREAD = object()
 MAX_CHUNKS = 4096  # body messages noted per answer for the inspector; later ones are sent, not noted
 
@@ -100,7 +101,9 @@ class Exchange:
         """The caller, authenticated once (for the operation's ``security``); a 401 MockError when refused."""
         if self._principal is _UNREAD:
             try:
-                self._principal = auth.authenticate(security, self.keys, self.headers, self.query, self.cookies)
+                self._principal = auth.authenticate(security, self.keys, self.headers,
+                                                    self.query if self.query_string else _NO_QUERY,
+                                                    self.cookies if "cookie" in self.headers else _NO_COOKIES)
             except MockError:
                 self._principal, self._refused = None, True
                 raise

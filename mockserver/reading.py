@@ -9,7 +9,7 @@ from mockserver.exchange import Exchange
 from mockserver.faults.headers import Directives
 from mockserver.faults.runtime import Faults
 from mockserver.state import MockState
-from mockserver.validation import invalid, read_parameters
+from mockserver.validation import NO_PARAMETERS, invalid, read_parameters
 
 
 async def read_call(exchange: Exchange, config: MockConfig, state: MockState, principal,
@@ -18,7 +18,8 @@ async def read_call(exchange: Exchange, config: MockConfig, state: MockState, pr
     operation = exchange.operation
     raw = await exchange.body(config.max_body, config.body_timeout)
     headers = exchange.headers
-    params, problems = read_parameters(operation, exchange.path_params, exchange.query, headers, exchange.cookies)
+    params, problems = (read_parameters(operation, exchange.path_params, exchange.query, headers, exchange.cookies)
+                        if operation.parameters else (NO_PARAMETERS, ()))
     body = parse_body(operation, headers.get("content-type"), raw, config.spec.resolve) if operation.body else None
     if problems:
         raise invalid(problems)

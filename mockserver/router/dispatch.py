@@ -80,5 +80,7 @@ class LazyRandom:
 
 def with_presets(body: Mapping[str, Any], parameters: Mapping[str, Any]) -> Mapping[str, Any]:
     """The request with an alias's preset parameters where it leaves them out."""
+    if not parameters:
+        return body
     missing = {name: value for name, value in parameters.items() if body.get(name) is None}
     return {**body, **missing} if missing else body
