@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -39,14 +40,29 @@ Receive = Callable[[], Awaitable[Message]]
 _NO_QUERY: Mapping[str, list[str]] = {}
 _NO_COOKIES: Mapping[str, str] = {}
 _UNREAD = object()
+_NO_PATH_PARAMS: Mapping[str, str] = MappingProxyType({})
 MAX_CHUNKS = 4096  # body messages noted per answer for the inspector; later ones are sent, not noted
 
 
 class Exchange:
-    __slots__ = ("method", "path", "query_string", "headers", "header_bytes", "receive", "keys", "sequence",
-                 "start", "arrived", "operation", "path_params", "status", "fault", "stream", "model_asked",
-                 "model_served", "response_headers", "chunks", "violations", "guardrail", "_downstream",
-                 "_on_done", "_query", "_cookies", "_principal", "_refused", "_body", "_json")
+    # What a request starts with, shared until a step sets its own (a request sets only what happens to it).
+    operation: Any = None  # the spec operation the request reached, once routed
+    path_params: Mapping[str, str] = _NO_PATH_PARAMS
+    status = 0
+    fault: str | None = None  # what was injected, for the journal
+    stream: Any = None  # the stream fault's send wrapper, when one was chosen
+    model_asked: str | None = None  # the model name the request asked for (a policy, an alias, ...)
+    model_served: str | None = None  # the model that answered it
+    response_headers: list[tuple[bytes, bytes]] | None = None  # the answer's head, as sent
+    chunks: list[tuple[float, bytes]] | None = None  # the answer's body messages, when asked for
+    violations: list[dict[str, Any]] | None = None  # guardrail findings: kind and position, never values
+    guardrail: str | None = None  # the guardrail action taken on them: report | mask | block
+    _query: Mapping[str, list[str]] | None = None
+    _cookies: Mapping[str, str] | None = None
+    _principal: Any = _UNREAD
+    _refused = False
+    _body: bytes | None = None
+    _json: Any = _UNREAD
 
     def __init__(self, scope: dict[str, Any], receive: Receive, send: Send, keys: Any, sequence: int,
                  on_done: Callable[[Exchange], None]):
@@ -61,25 +77,8 @@ class Exchange:
         self.sequence = sequence
         self.start = time.perf_counter()
         self.arrived = time.time()
-        self.operation: Any = None  # the spec operation the request reached, once routed
-        self.path_params: Mapping[str, str] = {}
-        self.status = 0
-        self.fault: str | None = None  # what was injected, for the journal
-        self.stream: Any = None  # the stream fault's send wrapper, when one was chosen
-        self.model_asked: str | None = None  # the model name the request asked for (a policy, an alias, ...)
-        self.model_served: str | None = None  # the model that answered it
-        self.response_headers: list[tuple[bytes, bytes]] | None = None  # the answer's head, as sent
-        self.chunks: list[tuple[float, bytes]] | None = None  # the answer's body messages, when asked for
-        self.violations: list[dict[str, Any]] | None = None  # guardrail findings: kind and position, never values
-        self.guardrail: str | None = None  # the guardrail action taken on them: report | mask | block
         self._downstream = send
         self._on_done: Callable[[Exchange], None] | None = on_done
-        self._query: Mapping[str, list[str]] | None = None
-        self._cookies: Mapping[str, str] | None = None
-        self._principal: Any = _UNREAD
-        self._refused = False
-        self._body: bytes | None = None
-        self._json: Any = _UNREAD
 
     # -- the request ---------------------------------------------------------------------------
 
