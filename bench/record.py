@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
@@ -89,7 +90,7 @@ def run(quick: bool) -> str:
                     direct, proxied = figures["direct"], figures["record"]
                     rows.append((label, statistics.median(direct), statistics.median(proxied), p95(direct),
                                  p95(proxied)))
-        written = sum(1 for _ in open(next(iter(__import__("pathlib").Path(out).glob("*.jsonl"))))) - 1
+        written = sum(1 for _ in open(next(Path(out).glob("*.jsonl")))) - 1
     lines = ["| measure (ms) | direct median | via record median | added | direct p95 | via record p95 |",
              "|---|---|---|---|---|---|"]
     lines += [f"| {label} | {d:.2f} | {r:.2f} | {r - d:+.2f} | {dp:.2f} | {rp:.2f} |"

@@ -15,6 +15,25 @@ def _patterns(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(p.strip() for value in values for p in value.split(",") if p.strip())
 
 
+def _options(*decorators):
+    """The click options several commands share, as one decorator (listed in this order in ``--help``)."""
+    def apply(command):
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+    return apply
+
+
+spec_options = _options(
+    click.option("--spec", "spec", type=click.Path(dir_okay=False), help="Another OpenAPI file (default: bundled)."),
+    click.option("--overlay", "overlays", multiple=True, type=click.Path(dir_okay=False),
+                 help="Overlay to apply (repeatable; default: the bundled overlay with the bundled spec)."))
+report_options = _options(
+    click.option("--report-dir", default=DEFAULT_REPORT_DIR, show_default=True,
+                 help="Where to write report.json/.md/.html, junit.xml and run.log."),
+    click.option("--junit", type=click.Path(dir_okay=False), help="Also write JUnit XML here."))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Conformance tests for Requesty-compatible LLM gateways."""
@@ -24,16 +43,12 @@ def main() -> None:
 @click.option("--base-url", help="The gateway's base URL, e.g. https://router.requesty.ai/v1. "
               "Default: the embedded mock, in-process.")
 @click.option("--api-key", envvar="REQUESTY_API_KEY", help="The admin API key [env: REQUESTY_API_KEY].")
-@click.option("--spec", "spec", type=click.Path(dir_okay=False), help="Another OpenAPI file (default: bundled).")
-@click.option("--overlay", "overlays", multiple=True, type=click.Path(dir_okay=False),
-              help="Overlay to apply (repeatable; default: the bundled overlay with the bundled spec).")
+@spec_options
 @click.option("--strict", is_flag=True, help="Refuse a spec with defects (exit 2) instead of warning about each.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for generated requests.")
 @click.option("--profile", type=click.Choice(sorted(PROFILES)),
               help="quick (default on loopback), full, or live (default elsewhere).")
-@click.option("--report-dir", default=DEFAULT_REPORT_DIR, show_default=True,
-              help="Where to write report.json/.md/.html, junit.xml and run.log.")
-@click.option("--junit", type=click.Path(dir_okay=False), help="Also write JUnit XML here.")
+@report_options
 @click.option("--max-requests", type=click.IntRange(min=1), help="Stop after this many requests.")
 @click.option("--max-spend", type=click.FloatRange(min=0), help="Stop once the target reports this much USD spent.")
 @click.option("--allow-writes", is_flag=True, help="Create and delete API keys on a non-loopback target.")
@@ -80,12 +95,8 @@ def _finish(result, report_dir: str | None) -> None:
 
 @main.command("audit")
 @click.argument("source", type=click.Path())
-@click.option("--spec", "spec", type=click.Path(dir_okay=False), help="Another OpenAPI file (default: bundled).")
-@click.option("--overlay", "overlays", multiple=True, type=click.Path(dir_okay=False),
-              help="Overlay to apply (repeatable; default: the bundled overlay with the bundled spec).")
-@click.option("--report-dir", default=DEFAULT_REPORT_DIR, show_default=True,
-              help="Where to write report.json/.md/.html, junit.xml and run.log.")
-@click.option("--junit", type=click.Path(dir_okay=False), help="Also write JUnit XML here.")
+@spec_options
+@report_options
 def audit_command(source, spec, overlays, report_dir, junit) -> None:
     """Judge recorded traffic (a recording directory, a .jsonl file or a .har file) and write the reports.
 
@@ -108,12 +119,8 @@ def audit_command(source, spec, overlays, report_dir, junit) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(min=0, max=65535), default=8082, show_default=True,
               help="Port to listen on (0: a free one).")
-@click.option("--spec", "spec", type=click.Path(dir_okay=False), help="Another OpenAPI file (default: bundled).")
-@click.option("--overlay", "overlays", multiple=True, type=click.Path(dir_okay=False),
-              help="Overlay to apply (repeatable; default: the bundled overlay with the bundled spec).")
-@click.option("--report-dir", default=DEFAULT_REPORT_DIR, show_default=True,
-              help="Where to write report.json/.md/.html, junit.xml and run.log.")
-@click.option("--junit", type=click.Path(dir_okay=False), help="Also write JUnit XML here.")
+@spec_options
+@report_options
 @click.option("--every", type=click.IntRange(min=1), default=20, show_default=True,
               help="Rewrite the reports after this many exchanges...")
 @click.option("--interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True,

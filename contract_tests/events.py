@@ -8,7 +8,8 @@ the report files and the pytest plugin all read this one stream.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 
 from contract_tests.results import CheckResult, Layer, RunResult
@@ -69,3 +70,14 @@ class RunFinished:
 
 Event = RunStarted | CheckStarted | CheckFinished | BudgetStopped | RunFinished
 Consumer = Callable[[Event], None]
+
+
+def deliver(events: Iterator[Event], consumers: Iterable[Consumer]) -> RunResult:
+    """Hand every event to each consumer, in order; the result of the closing :class:`RunFinished`. The stream is
+    closed whatever happens, so a consumer that raises still ends the session (its clean-up runs)."""
+    with closing(events):
+        for event in events:
+            for consume in consumers:
+                consume(event)
+    assert isinstance(event, RunFinished)
+    return event.result

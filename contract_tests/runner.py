@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import closing
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 
@@ -25,7 +24,7 @@ from contract_tests.checks.key_manager import WRITES_NEEDED
 from contract_tests.checks.outcomes import NOT_IMPLEMENTED, CheckFailed, CheckSkipped
 from contract_tests.coverage import coverage
 from contract_tests.curl import curl_line
-from contract_tests.events import BudgetStopped, CheckFinished, CheckStarted, Consumer, Event, RunFinished, RunStarted
+from contract_tests.events import BudgetStopped, CheckFinished, CheckStarted, Consumer, Event, RunFinished, RunStarted, deliver
 from contract_tests.results import CheckResult, Finding, Layer, Origin, Outcome, RunResult
 from contract_tests.schema_layer import CHECKS as SCHEMA_CHECKS
 from contract_tests.schema_layer import PREFIX
@@ -45,12 +44,7 @@ def selected(name: str, options: Options) -> bool:
 
 def run(options: Options, *consumers: Consumer) -> RunResult:
     """Run the suite, hand every event to each consumer, return the result (:class:`UsageError` if it cannot start)."""
-    with closing(run_events(options)) as events:  # a consumer that raises still ends the session here
-        for event in events:
-            for consume in consumers:
-                consume(event)
-    assert isinstance(event, RunFinished)
-    return event.result
+    return deliver(run_events(options), consumers)
 
 
 def run_events(options: Options) -> Iterator[Event]:

@@ -39,9 +39,21 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def origin(host: str, port: int) -> str:
+    """``http://host:port``, an IPv6 host in brackets."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def base_url(config: MockConfig, host: str, port: int) -> str:
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}{config.spec.base_path}"
+    return origin(host, port) + config.spec.base_path
+
+
+def proxy_config(app: object) -> uvicorn.Config:
+    """uvicorn's settings for a proxy in front of a gateway (``mockserver record``, ``contract-tests proxy``): quiet,
+    with a lifespan (its HTTP client is opened and closed there), and no ``Server``/``Date`` headers of its own,
+    so the answers are the upstream's."""
+    return uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", server_header=False,
+                          date_header=False)
 
 
 def uvicorn_config(app: object, *, http: str = "auto", loop: str = "auto", **settings: object) -> uvicorn.Config:

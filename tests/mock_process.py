@@ -3,6 +3,7 @@ process (restarts, workers, big specs): the base URL read from its banner, stopp
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import httpx
 from tests.conftest import ADMIN
 
 ROOT = Path(__file__).resolve().parents[1]
+URL_LINE = re.compile(r"base URL:\s+(\S+)")
 
 
 @dataclass
@@ -64,3 +66,26 @@ def served(*options: str, stop_timeout: float = 10, **popen: Any) -> Iterator[Ru
             proc.wait(timeout=stop_timeout)
         if running is not None and popen["stderr"] is subprocess.PIPE:
             running.stderr = proc.stderr.read().splitlines()
+
+
+def start_logged(command: list[str], log: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """``python -m COMMAND`` (``mockserver record``, ``contract-tests proxy``, ...) writing to ``log``: the process
+    and the base URL its banner prints, within 30 s (a clear error with the log otherwise)."""
+    out = log.open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", *command], stdout=out, stderr=subprocess.STDOUT, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = URL_LINE.search(log.read_text())
+        if found:
+            return proc, found.group(1)
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError(f"{' '.join(command[:2])} did not start:\n{log.read_text()}")
+
+
+def interrupt(proc: subprocess.Popen, timeout: float = 30) -> int:
+    """Ctrl-C: its exit code."""
+    proc.send_signal(signal.SIGINT)
+    return proc.wait(timeout=timeout)

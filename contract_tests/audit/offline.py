@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from contract_tests.audit.auditor import Auditor
-from contract_tests.events import Consumer, Event, RunFinished
+from contract_tests.events import Consumer, Event, deliver
 from contract_tests.results import RunResult
 from contract_tests.session import UsageError
 from contract_tests.traffic import Operations, from_recorded
@@ -39,11 +39,7 @@ def load(spec: str | None, overlays: list[str] | None) -> LoadedSpec:
 
 def audit(options: AuditOptions, *consumers: Consumer) -> RunResult:
     """Audit a recording, hand every event to each consumer, return the result (:class:`UsageError` if unreadable)."""
-    for event in audit_events(options):
-        for consume in consumers:
-            consume(event)
-    assert isinstance(event, RunFinished)
-    return event.result
+    return deliver(audit_events(options), consumers)
 
 
 def audit_events(options: AuditOptions) -> Iterator[Event]:

@@ -27,7 +27,7 @@ from contract_tests.audit.auditor import Auditor
 from contract_tests.events import Consumer
 from contract_tests.results import RunResult
 from contract_tests.traffic import Operations, make
-from mockserver.recording.proxy import HOP_BY_HOP, RESPONSE_DROPPED, Upstream, disconnected, lifespan, read_body, send_error
+from mockserver.recording.proxy import RESPONSE_DROPPED, Proxy, Upstream, disconnected, incoming, read_body, send_error
 
 EVERY = 20  # exchanges between two rewrites of the reports
 INTERVAL = 5.0  # seconds
@@ -70,34 +70,21 @@ class Reports:
         return result
 
 
-class AuditProxy:
-    """The proxy as an ASGI app: forward, stream back, and hand each finished exchange to the auditor."""
+class AuditProxy(Proxy):
+    """The audit proxy: forward, stream back, and hand each finished exchange to the auditor."""
 
     def __init__(self, upstream: Upstream, auditor: Auditor, operations: Operations,
                  after: Callable[[], None] | None = None, client: httpx.AsyncClient | None = None):
-        self.upstream = upstream
+        super().__init__(upstream, client)
         self.auditor = auditor
         self.operations = operations
         self.after = after or (lambda: None)
-        self.client = client or httpx.AsyncClient(timeout=httpx.Timeout(600, connect=10), follow_redirects=False)
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit")  # judged in the order they end
-        self._next = 0
         self._lock = threading.Lock()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await lifespan(receive, send, self.client)
-            return
-        if scope["type"] != "http":
-            return
-        self._next += 1
-        number = self._next
+    async def exchange(self, number: int, scope: Scope, receive: Receive, send: Send) -> None:
         body = await read_body(receive)
-        method, path = scope["method"], scope["path"]
-        query = scope["query_string"].decode("latin-1")
-        headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
-        forwarded = [(k, v) for k, v in headers if k not in HOP_BY_HOP] + [("accept-encoding", "identity")]
-        url = self.upstream.origin + scope.get("raw_path", path.encode()).decode("latin-1") + (f"?{query}" if query else "")
+        method, path, _, headers, forwarded, url = incoming(scope, self.upstream.origin)
         started = time.perf_counter()
         try:
             upstream = await self.client.send(self.client.build_request(method, url, headers=forwarded, content=body),
@@ -162,19 +149,17 @@ def serve(upstream_url: str, host: str, port: int, auditor: Auditor, consumers: 
     """
     import uvicorn
 
-    from mockserver.server import bind
+    from mockserver.server import bind, origin, proxy_config
 
     upstream = Upstream.parse(upstream_url)
     sock = bind(host, port)
     reports = Reports(auditor, upstream_url, consumers, every=every, interval=interval)
     proxy = AuditProxy(upstream, auditor, Operations(auditor.spec), after=reports.maybe)
-    shown = f"[{host}]" if ":" in host else host
     announce(f"contract-tests: auditing the traffic to {upstream_url}")
-    announce(f"  base URL:  http://{shown}:{sock.getsockname()[1]}{upstream.base_path}")
+    announce(f"  base URL:  {origin(host, sock.getsockname()[1])}{upstream.base_path}")
     announce(f"  reports:   rewritten every {interval:g} s or {every} exchanges, and at the end")
     announce("  nothing is sent but what clients send; Ctrl-C to stop")
-    server = uvicorn.Server(uvicorn.Config(proxy, log_level="warning", access_log=False, lifespan="on",
-                                           server_header=False, date_header=False))
+    server = uvicorn.Server(proxy_config(proxy))
     stop = threading.Event()
 
     def tick() -> None:  # the reports follow the clock too, when traffic pauses

@@ -10,7 +10,8 @@ from typing import Any
 
 import httpx
 
-from contract_tests.checks.outcomes import CheckFailed, CheckSkipped, NotImplementedOnTarget
+from contract_tests import sse
+from contract_tests.checks.outcomes import CheckFailed, CheckSkipped, NotImplementedOnTarget, expect
 from contract_tests.target import Exchange, Target
 
 PROMPT = "Reply with the single word: pong."
@@ -168,6 +169,12 @@ class HttpCalls:
             body["stream"] = True
         return self.once(("messages", model, stream, tools), lambda: self.implemented(
             self.request("POST", "/messages", json=body, headers=ANTHROPIC_VERSION), MESSAGES))
+
+    def events(self, response: httpx.Response, what: str) -> list[tuple[str | None, dict]]:
+        """The named events (``event:`` and JSON ``data:``) of a 200 stream answering ``what``; at least one."""
+        found = sse.typed(self.answered(response, what, stream=True))
+        expect(found, f"{what} (stream): received no event")
+        return found
 
     def answered(self, response: httpx.Response, what: str, *, stream: bool = False) -> Any:
         """The JSON (or, ``stream``, the text) of a 200 answer to ``what``."""

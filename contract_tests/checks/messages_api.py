@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from contract_tests import sse
 from contract_tests.checks.check import Check
 from contract_tests.checks.context import CheckContext
 from contract_tests.checks.http_calls import ANTHROPIC_VERSION, MESSAGES, TOOL
@@ -19,10 +18,7 @@ WRONG_KEY = "contract-tests-not-a-key"
 
 
 def _events(ctx: CheckContext, *, tools: bool = False) -> list[tuple[str | None, dict]]:
-    text = ctx.http.answered(ctx.http.messages(ctx.catalog.chat_model(), stream=True, tools=tools), OP, stream=True)
-    events = sse.typed(text)
-    expect(events, f"{OP} (stream): received no event")
-    return events
+    return ctx.http.events(ctx.http.messages(ctx.catalog.chat_model(), stream=True, tools=tools), OP)
 
 
 def _json(ctx: CheckContext) -> dict:

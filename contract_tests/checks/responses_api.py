@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-from contract_tests import sse
 from contract_tests.checks.check import Check
 from contract_tests.checks.context import CheckContext
 from contract_tests.checks.http_calls import RESPONSES, TOOL
@@ -22,10 +21,7 @@ PER_MILLION = 1_000_000
 
 
 def _events(ctx: CheckContext, *, tools: bool = False) -> list[tuple[str | None, dict]]:
-    text = ctx.http.answered(ctx.http.responses(ctx.catalog.chat_model(), stream=True, tools=tools), OP, stream=True)
-    events = sse.typed(text)
-    expect(events, f"{OP} (stream): received no event")
-    return events
+    return ctx.http.events(ctx.http.responses(ctx.catalog.chat_model(), stream=True, tools=tools), OP)
 
 
 def _json(ctx: CheckContext) -> dict:

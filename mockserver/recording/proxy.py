@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import httpx
@@ -42,15 +43,12 @@ class Upstream:
         return cls(f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/"))
 
 
-class Recorder:
-    """The proxy as an ASGI app."""
+class Proxy:
+    """An ASGI app in front of ``upstream``: its HTTP client opened and closed with the lifespan, and each HTTP
+    request, numbered from 1, handed to :meth:`exchange` (``mockserver record``, ``contract-tests proxy``)."""
 
-    def __init__(self, upstream: Upstream, writer: RecordingWriter, redactor: Redactor, operations: Operations,
-                 client: httpx.AsyncClient | None = None):
+    def __init__(self, upstream: Upstream, client: httpx.AsyncClient | None = None):
         self.upstream = upstream
-        self.writer = writer
-        self.redactor = redactor
-        self.operations = operations
         self.client = client or httpx.AsyncClient(timeout=httpx.Timeout(600, connect=10), follow_redirects=False)
         self._next = 0
 
@@ -61,15 +59,28 @@ class Recorder:
         if scope["type"] != "http":
             return
         self._next += 1
-        ident, started, t0 = self._next, utc_now(), time.perf_counter()
+        await self.exchange(self._next, scope, receive, send)
+
+    async def exchange(self, number: int, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class Recorder(Proxy):
+    """The recording proxy: each exchange, redacted, written as it ends."""
+
+    def __init__(self, upstream: Upstream, writer: RecordingWriter, redactor: Redactor, operations: Operations,
+                 client: httpx.AsyncClient | None = None):
+        super().__init__(upstream, client)
+        self.writer = writer
+        self.redactor = redactor
+        self.operations = operations
+
+    async def exchange(self, ident: int, scope: Scope, receive: Receive, send: Send) -> None:
+        started, t0 = utc_now(), time.perf_counter()
         body = await read_body(receive)
-        method, path = scope["method"], scope["path"]
-        query = scope["query_string"].decode("latin-1")
-        headers = tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"])
-        forwarded = [(k, v) for k, v in headers if k not in HOP_BY_HOP] + [("accept-encoding", "identity")]
+        method, path, query, headers, forwarded, url = incoming(scope, self.upstream.origin)
         request = RecordedRequest(method, path, query, headers, body)
         operation = self.operations.operation(method, path)
-        url = self.upstream.origin + scope.get("raw_path", path.encode()).decode("latin-1") + (f"?{query}" if query else "")
         chunks: list[Chunk] = []
         response: RecordedResponse | None = None
         error: str | None = None
@@ -123,6 +134,26 @@ class Recorder:
                                     self.operations.is_management(operation, request.path), complete, error)
         self.writer.write(self.redactor.redact(exchange))
 
+
+
+class Incoming(NamedTuple):
+    """A request as a proxy reads it from its ASGI scope, and where it forwards it."""
+
+    method: str
+    path: str
+    query: str
+    headers: tuple[tuple[str, str], ...]  # lower-case names, as sent
+    forwarded: list[tuple[str, str]]  # without hop-by-hop headers, and asking for the body as it is
+    url: str  # the upstream's origin with the request's raw path and query
+
+
+def incoming(scope: Scope, origin: str) -> Incoming:
+    method, path = scope["method"], scope["path"]
+    query = scope["query_string"].decode("latin-1")
+    headers = tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"])
+    forwarded = [(k, v) for k, v in headers if k not in HOP_BY_HOP] + [("accept-encoding", "identity")]
+    url = origin + scope.get("raw_path", path.encode()).decode("latin-1") + (f"?{query}" if query else "")
+    return Incoming(method, path, query, headers, forwarded, url)
 
 
 async def lifespan(receive: Receive, send: Send, client: httpx.AsyncClient) -> None:

@@ -15,7 +15,7 @@ from mockserver.recording.proxy import Recorder, Upstream
 from mockserver.recording.redaction import Redactor
 from mockserver.recording.settings import load_settings
 from mockserver.recording.writer import RecordingWriter, utc_now
-from mockserver.server import bind
+from mockserver.server import bind, origin, proxy_config
 from mockserver.spec import load_spec
 
 
@@ -41,13 +41,11 @@ def record(upstream_url: str, out: str | Path, host: str, port: int, config_path
     except BaseException:
         sock.close()
         raise
-    shown = f"[{host}]" if ":" in host else host
     say(f"mockserver: recording {upstream_url}")
-    say(f"  base URL:  http://{shown}:{sock.getsockname()[1]}{recorder.upstream.base_path}")
+    say(f"  base URL:  {origin(host, sock.getsockname()[1])}{recorder.upstream.base_path}")
     say(f"  writing:   {recorder.writer.path}")
     say("  Ctrl-C to stop")
-    server = uvicorn.Server(uvicorn.Config(recorder, log_level="warning", access_log=False, lifespan="on",
-                                           server_header=False, date_header=False))
+    server = uvicorn.Server(proxy_config(recorder))
     try:
         server.run(sockets=[sock])
     finally:

@@ -9,8 +9,6 @@ exits 0, or 1 when the upstream broke a MUST. No secret reaches a report.
 from __future__ import annotations
 
 import json
-import re
-import signal
 import subprocess
 import sys
 import time
@@ -23,31 +21,15 @@ from mockserver.app import create_app
 from mockserver.config import MockConfig
 from mockserver.testing import serve_in_thread
 from tests.faults import FAULTS, FaultMiddleware
+from tests.mock_process import interrupt, start_logged
 
 ADMIN = "rq-admin-secret-for-audit-proxy-7Qx"
-URL_LINE = re.compile(r"base URL:\s+(\S+)")
 HELLO = [{"role": "user", "content": "Hello, auditor!"}]
 
 
 def start_proxy(upstream: str, report_dir: Path, log: Path, *extra: str) -> tuple[subprocess.Popen, str]:
-    out = log.open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "contract_tests", "proxy", "--upstream", upstream, "--port", "0",
-                             "--report-dir", str(report_dir), *extra], stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        found = URL_LINE.search(log.read_text())
-        if found:
-            return proc, found.group(1)
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    proc.kill()
-    raise AssertionError(f"contract-tests proxy did not start:\n{log.read_text()}")
-
-
-def interrupt(proc: subprocess.Popen) -> int:
-    proc.send_signal(signal.SIGINT)
-    return proc.wait(timeout=30)
+    return start_logged(["contract_tests", "proxy", "--upstream", upstream, "--port", "0", "--report-dir",
+                         str(report_dir), *extra], log)
 
 
 def sdk_session(base_url: str) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -25,10 +24,10 @@ from mockserver.auth import DEFAULT_API_KEY
 from mockserver.config import MockConfig
 from mockserver.recording import read_exchanges
 from mockserver.testing import serve_in_thread
+from tests.mock_process import interrupt, start_logged
 
 ADMIN_SECRET = "rq-admin-secret-for-recording-9f3K"
 HELLO = [{"role": "user", "content": "Hello, recorder!"}]
-URL_LINE = re.compile(r"base URL:\s+(\S+)")
 
 
 class Tap(httpx.BaseTransport):
@@ -61,23 +60,17 @@ class Tap(httpx.BaseTransport):
 
 
 def start(args: list[str], log: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    out = log.open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "mockserver", *args], stdout=out, stderr=subprocess.STDOUT, env=env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        found = URL_LINE.search(log.read_text())
-        if found:
-            return proc, found.group(1)
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    proc.kill()
-    raise AssertionError(f"mockserver {args[0]} did not start:\n{log.read_text()}")
+    return start_logged(["mockserver", *args], log, env)
+
+
+def record(upstream: str, recording: Path, tmp_path: Path, env: dict[str, str] | None = None):
+    """``mockserver record --upstream UPSTREAM --out RECORDING`` on a free port, logging to tmp_path/record.log."""
+    return start(["record", "--upstream", upstream, "--port", "0", "--out", str(recording)], tmp_path / "record.log",
+                 env if env is not None else dict(os.environ))
 
 
 def stop(proc: subprocess.Popen) -> int:
-    proc.send_signal(signal.SIGINT)
-    return proc.wait(timeout=15)
+    return interrupt(proc, timeout=15)
 
 
 def session(base_url: str, tap: Tap) -> list[object]:
@@ -104,8 +97,7 @@ def test_record_then_replay_with_the_openai_sdk(tmp_path, spec):
     recording = tmp_path / "recording"
     upstream_config = MockConfig(spec=spec, api_key=ADMIN_SECRET, tokens_per_s=40)
     with serve_in_thread(upstream_config) as upstream:
-        recorder, proxy_url = start(["record", "--upstream", upstream.url, "--port", "0", "--out", str(recording)],
-                                    tmp_path / "record.log", env)
+        recorder, proxy_url = record(upstream.url, recording, tmp_path, env)
         try:
             recorded_tap = Tap()
             recorded = session(proxy_url, recorded_tap)
@@ -167,8 +159,7 @@ def test_record_then_replay_with_the_openai_sdk(tmp_path, spec):
 def test_unused_recordings_fail_require_all_and_are_listed(tmp_path, spec):
     recording = tmp_path / "rec"
     with serve_in_thread(MockConfig(spec=spec, api_key=DEFAULT_API_KEY)) as upstream:
-        recorder, proxy_url = start(["record", "--upstream", upstream.url, "--port", "0", "--out", str(recording)],
-                                    tmp_path / "record.log", dict(os.environ))
+        recorder, proxy_url = record(upstream.url, recording, tmp_path)
         try:
             headers = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
             assert httpx.get(f"{proxy_url}/models", headers=headers).status_code == 200
@@ -229,8 +220,7 @@ def test_bad_record_options_are_one_line_and_exit_2(tmp_path, args, message):
 
 def test_an_unreachable_upstream_is_a_502_in_the_error_shape_and_recorded(tmp_path):
     recording = tmp_path / "rec"
-    recorder, url = start(["record", "--upstream", "http://127.0.0.1:9/v1", "--port", "0", "--out", str(recording)],
-                          tmp_path / "record.log", dict(os.environ))
+    recorder, url = record("http://127.0.0.1:9/v1", recording, tmp_path)
     try:
         answer = httpx.get(f"{url}/models", headers={"Authorization": "Bearer sk-should-not-leak-123"})
     finally:
@@ -244,8 +234,7 @@ def test_an_unreachable_upstream_is_a_502_in_the_error_shape_and_recorded(tmp_pa
 def test_export_har_then_replay_the_har(tmp_path, spec):
     recording = tmp_path / "rec"
     with serve_in_thread(MockConfig(spec=spec, api_key=DEFAULT_API_KEY, tokens_per_s=200)) as upstream:
-        recorder, proxy_url = start(["record", "--upstream", upstream.url, "--port", "0", "--out", str(recording)],
-                                    tmp_path / "record.log", dict(os.environ))
+        recorder, proxy_url = record(upstream.url, recording, tmp_path)
         try:
             with OpenAI(base_url=proxy_url, api_key=DEFAULT_API_KEY, max_retries=0) as sdk:
                 before = [c.model_dump() for c in sdk.chat.completions.create(model="openai/gpt-4o-mini",
@@ -270,8 +259,7 @@ def test_export_har_then_replay_the_har(tmp_path, spec):
 def test_a_client_that_drops_a_stream_stops_it_upstream_and_is_recorded_incomplete(tmp_path, spec):
     recording = tmp_path / "rec"
     with serve_in_thread(MockConfig(spec=spec, api_key=DEFAULT_API_KEY, tokens_per_s=5)) as upstream:
-        recorder, url = start(["record", "--upstream", upstream.url, "--port", "0", "--out", str(recording)],
-                              tmp_path / "record.log", dict(os.environ))
+        recorder, url = record(upstream.url, recording, tmp_path)
         try:
             body = {"model": "openai/gpt-4o-mini", "stream": True,
                     "messages": [{"role": "user", "content": "one two three four five six seven eight nine ten"}]}
