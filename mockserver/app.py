@@ -1,8 +1,8 @@
 """The mock as one ASGI app, built from the loaded spec and a handler table.
 
-Layers, outermost first: CORS; the 500 guard (:mod:`mockserver.guard`); the edge
-(:mod:`mockserver.edge`), which makes each request's Exchange, routes it once and journals it; then,
-for a spec path, the pipeline (:mod:`mockserver.pipeline`: limits, directives, authentication,
+The edge (:mod:`mockserver.edge`) makes each request's Exchange, answers CORS, routes it once, journals
+it and hands an escaping error to the 500 guard (:mod:`mockserver.guard`); then, for a spec path, the
+pipeline (:mod:`mockserver.pipeline`: limits, directives, authentication,
 faults, the call, the handler), and for any other path the mock's own ``/__mock/`` endpoints or the
 ``unknown_path`` 404. The request goes one way: no inner module reads or writes anything of a layer
 that wraps it. ``docs/architecture.md`` draws the map.
@@ -27,7 +27,6 @@ from mockserver.errors import error_response
 from mockserver.faults import Faults
 from mockserver.faults.admin import admin_routes
 from mockserver.governance.views import governance_routes
-from mockserver.guard import Guard
 from mockserver.handlers import Handlers
 from mockserver.handlers.table import BUILTIN
 from mockserver.pipeline import Pipeline, routes
@@ -60,15 +59,15 @@ class MockApp:
             *own_routes,  # more of the mock's own endpoints under /__mock/ (e.g. the replay's coverage)
         ]
         self.own = ExceptionMiddleware(Router(own, redirect_slashes=False), handlers={HTTPException: _http_error})
-        edge = Edge(routes(config, handlers), Pipeline(config, state, faults), self.own, state, faults)
-        self.stack = CORS(Guard(edge), allow_origins=config.cors_origins, expose_headers=EXPOSED_HEADERS)
+        self.edge = Edge(routes(config, handlers), Pipeline(config, state, faults), self.own, state, faults,
+                         CORS(allow_origins=config.cors_origins, expose_headers=EXPOSED_HEADERS))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
         if scope["type"] != "http":  # lifespan, websockets: Starlette's router answers them
             await self.own(scope, receive, send)
             return
-        await self.stack(scope, receive, send)
+        await self.edge(scope, receive, send)
 
 
 def create_app(config: MockConfig | None = None, state: MockState | None = None,

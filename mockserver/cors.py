@@ -1,26 +1,26 @@
-"""CORS as a pure ASGI wrapper: answers preflights, adds precomputed headers to every other answer.
+"""CORS for the mock's settings, applied at the edge to the request's exchange.
 
 It says what Starlette's ``CORSMiddleware`` says for the mock's settings (every method and
 request header allowed, no credentials, the rate-limit headers exposed), at the cost of one
-header scan and one list concatenation per answer:
+dict look-up per request and one list concatenation per answer:
 
 - a preflight (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``) is answered
-  here: 200 ``OK``, or 400 ``Disallowed CORS ...`` for an origin not allowed, an unknown method
-  or a private-network request;
+  by :meth:`CORS.preflight`: 200 ``OK``, or 400 ``Disallowed CORS ...`` for an origin not allowed,
+  an unknown method or a private-network request;
 - any other answer gains ``Vary: Origin`` and, when the request sent an allowed ``Origin``,
   ``Access-Control-Allow-Origin`` (``*``, or the origin when only some are allowed) and
-  ``Access-Control-Expose-Headers``.
+  ``Access-Control-Expose-Headers`` (:meth:`CORS.added`, joined to the answer's head by
+  :func:`with_vary` when the exchange sends it).
 
-The 500 guard sits inside it, so an error answer is readable cross-origin too.
+Every answer, the 500 of the guard included, leaves through the exchange, so each is readable
+cross-origin; the answer is not wrapped in another ``send``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from mockserver.request_headers import headers_of
+from starlette.types import Send
 
 ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY")
 MAX_AGE_S = 600
@@ -28,37 +28,23 @@ PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-
                  "Access-Control-Request-Private-Network"
 Raw = list[tuple[bytes, bytes]]
 VARY_ORIGIN = (b"vary", b"Origin")
+NOTHING: Raw = []  # shared, never changed
 
 
 class CORS:
-    def __init__(self, app: ASGIApp, *, allow_origins: Collection[str], expose_headers: Collection[str]):
-        self.app = app
+    def __init__(self, *, allow_origins: Collection[str], expose_headers: Collection[str]):
         self.any_origin = "*" in allow_origins
         self.origins = frozenset(allow_origins)
         self.exposed = [(b"access-control-expose-headers", ", ".join(expose_headers).encode("latin-1"))]
         self.allow_any = [(b"access-control-allow-origin", b"*")]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = headers_of(scope)[0]
+    def is_preflight(self, method: str, headers: Mapping[str, str]) -> bool:
+        return method == "OPTIONS" and "origin" in headers and "access-control-request-method" in headers
+
+    def added(self, headers: Mapping[str, str]) -> Raw:
+        """What every answer to a request with these headers gains, besides ``Vary: Origin``."""
         origin = headers.get("origin")
-        if origin is None:
-            added: Raw = []
-        else:
-            method = headers.get("access-control-request-method")
-            if method is not None and scope["method"] == "OPTIONS":
-                await self._preflight(headers, origin, method, send)
-                return
-            added = self._simple_headers(origin)
-
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = _with_vary(message.get("headers", []), added)
-            await send(message)
-
-        await self.app(scope, receive, sending)
+        return NOTHING if origin is None else self._simple_headers(origin)
 
     def _allowed(self, origin: str) -> bool:
         return self.any_origin or origin in self.origins
@@ -70,7 +56,9 @@ class CORS:
             return [(b"access-control-allow-origin", origin.encode("latin-1")), *self.exposed]
         return self.exposed
 
-    async def _preflight(self, request: dict[str, str], origin: str, method: str, send: Send) -> None:
+    async def preflight(self, request: Mapping[str, str], send: Send) -> None:
+        """Answer a preflight (:meth:`is_preflight`)."""
+        origin, method = request["origin"], request["access-control-request-method"]
         requested = request.get("access-control-request-headers")
         private = "access-control-request-private-network" in request
         headers: Raw = [(b"vary", PREFLIGHT_VARY.encode())]
@@ -95,10 +83,13 @@ class CORS:
         await send({"type": "http.response.body", "body": body})
 
 
-def _with_vary(headers: Raw, added: Raw) -> Raw:
+def with_vary(headers: Raw, added: Raw) -> Raw:
     """``added`` and ``Vary: Origin`` (joined to any ``Vary`` the answer has) appended to ``headers``."""
-    vary = [value for name, value in headers if name == b"vary"]
-    if not vary:
+    for name, _ in headers:
+        if name == b"vary":
+            break
+    else:  # the usual answer: no Vary of its own
         return [*headers, *added, VARY_ORIGIN]
+    vary = [value for name, value in headers if name == b"vary"]
     kept = [(name, value) for name, value in headers if name != b"vary"]
     return kept + added + [(b"vary", b", ".join([*vary, b"Origin"]))]

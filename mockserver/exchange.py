@@ -30,6 +30,7 @@ from starlette.requests import cookie_parser
 
 from mockserver import auth
 from mockserver.body import read_limited_body
+from mockserver.cors import NOTHING, with_vary
 from mockserver.errors import MockError
 from mockserver.request_headers import headers_of
 from mockserver.validation import query_lists
@@ -49,6 +50,8 @@ class Exchange:
     operation: Any = None  # the spec operation the request reached, once routed
     path_params: Mapping[str, str] = _NO_PATH_PARAMS
     status = 0
+    sequence = 0  # the request's number, when it is journaled (:meth:`journaled`)
+    cors: list[tuple[bytes, bytes]] = NOTHING  # the CORS headers every answer gains (:mod:`mockserver.cors`)
     fault: str | None = None  # what was injected, for the journal
     stream: Any = None  # the stream fault's send wrapper, when one was chosen
     model_asked: str | None = None  # the model name the request asked for (a policy, an alias, ...)
@@ -63,22 +66,25 @@ class Exchange:
     _refused = False
     _body: bytes | None = None
     _json: Any = _UNREAD
+    _on_done: Callable[[Exchange], None] | None = None
 
-    def __init__(self, scope: dict[str, Any], receive: Receive, send: Send, keys: Any, sequence: int,
-                 on_done: Callable[[Exchange], None]):
-        """``keys`` has ``authenticate(token) -> Principal | None`` (the app's MockState); ``on_done`` is
-        called once, when the answer's last bytes are handed over or the request ends without them."""
+    def __init__(self, scope: dict[str, Any], receive: Receive, send: Send, keys: Any):
+        """``keys`` has ``authenticate(token) -> Principal | None`` (the app's MockState)."""
         self.method: str = scope["method"]
         self.path: str = scope["path"]
         self.query_string: bytes = scope["query_string"]
         self.headers, self.header_bytes = headers_of(scope)
         self.receive = receive
         self.keys = keys
-        self.sequence = sequence
         self.start = time.perf_counter()
         self.arrived = time.time()
         self._downstream = send
-        self._on_done: Callable[[Exchange], None] | None = on_done
+
+    def journaled(self, sequence: int, on_done: Callable[[Exchange], None]) -> None:
+        """Number the request (what fault decisions are seeded with); ``on_done`` is called once, when the
+        answer's last bytes are handed over or the request ends without them (the journal entry)."""
+        self.sequence = sequence
+        self._on_done = on_done
 
     # -- the request ---------------------------------------------------------------------------
 
@@ -131,11 +137,11 @@ class Exchange:
     # -- what happened, for the journal --------------------------------------------------------
 
     async def send(self, message: Message) -> None:
-        """The downstream ``send``, noting the status, the head and the body messages; the journal entry
-        is made before the last bytes leave."""
+        """The downstream ``send``: the head gains the CORS headers; notes the status, the head and the body
+        messages; the journal entry is made before the last bytes leave."""
         if message["type"] == "http.response.start":
             self.status = message["status"]
-            self.response_headers = message.get("headers")
+            self.response_headers = message["headers"] = with_vary(message.get("headers", ()), self.cors)
         else:
             chunks = self.chunks
             if chunks is not None and len(chunks) < MAX_CHUNKS:

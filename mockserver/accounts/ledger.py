@@ -28,6 +28,7 @@ from mockserver.accounts.reports import Bucket, Report, ReportQuery, bucket_of, 
 from mockserver.accounts.tally import Tally
 
 KEEP_ENTRIES = 10_000
+FOLD_EVERY = 256  # calls queued before they are added to the totals (any read adds them first)
 
 
 class UsageMeta(NamedTuple):
@@ -96,6 +97,10 @@ class Ledger(Protocol):
 
 
 class MemoryLedger:
+    """The ledger in the process. A call's entry is queued; the queue is added to the totals in one pass
+    when it holds :data:`FOLD_EVERY` entries or when anything is read, so every read sees every call
+    recorded before it, and a call pays for one append (the totals' dictionaries stay warm through a pass)."""
+
     def __init__(self, keep_entries: int = KEEP_ENTRIES) -> None:
         self._lock = threading.Lock()
         self._by_key: dict[str, dict[str, Tally]] = {}
@@ -104,29 +109,41 @@ class MemoryLedger:
         self._entries: deque[UsageEntry] = deque(maxlen=keep_entries)
         self._last_month: tuple[int, int, str] = (0, 0, "")
         self._buckets: dict[Bucket, Tally] = {}  # every call since start, by what reports filter and group on
+        self._queued: list[UsageEntry] = []  # recorded, not yet in the totals (at most FOLD_EVERY)
 
     def record(self, entry: UsageEntry) -> None:
-        month = (entry.key_id, self._month_of(entry.at))
         with self._lock:
-            by_model = self._by_key.get(entry.key_id)
+            queued = self._queued
+            queued.append(entry)
+            if len(queued) >= FOLD_EVERY:
+                self._fold()
+
+    def _fold(self) -> None:
+        """Add the queued entries to the totals (the lock held)."""
+        queued, self._queued = self._queued, []
+        by_key, org, monthly, buckets = self._by_key, self._org, self._monthly, self._buckets
+        for entry in queued:
+            key_id, model, tokens, cost = entry.key_id, entry.model, entry.total_tokens, entry.cost
+            by_model = by_key.get(key_id)
             if by_model is None:
-                by_model = self._by_key[entry.key_id] = {}
-            for table in (by_model, self._org):
-                tally = table.get(entry.model)
+                by_model = by_key[key_id] = {}
+            for table in (by_model, org):
+                tally = table.get(model)
                 if tally is None:
-                    tally = table[entry.model] = Tally()
+                    tally = table[model] = Tally()
                 tally.requests += 1
-                tally.tokens += entry.total_tokens
-                tally.cost += entry.cost
-            self._monthly[month] = self._monthly.get(month, 0) + entry.cost
-            self._entries.append(entry)
+                tally.tokens += tokens
+                tally.cost += cost
+            month = (key_id, self._month_of(entry.at))
+            monthly[month] = monthly.get(month, 0) + cost
             bucket = bucket_of(entry)
-            tally = self._buckets.get(bucket)
+            tally = buckets.get(bucket)
             if tally is None:
-                tally = self._buckets[bucket] = Tally()
+                tally = buckets[bucket] = Tally()
             tally.requests += 1
-            tally.tokens += entry.total_tokens
-            tally.cost += entry.cost
+            tally.tokens += tokens
+            tally.cost += cost
+        self._entries.extend(queued)
 
     def _month_of(self, at: dt.datetime) -> str:
         """:func:`month_of`, remembered for the month of the last call (nearly every call is in it)."""
@@ -140,26 +157,34 @@ class MemoryLedger:
 
     def usage_for_key(self, key_id: str) -> UsageSummary:
         with self._lock:
+            self._fold()
             return _summary(self._by_key.get(key_id, {}))
 
     def org_usage(self) -> UsageSummary:
         with self._lock:
+            self._fold()
             return _summary(self._org)
 
     def spend_in_month(self, key_id: str, month: str) -> Units:
-        return self._monthly.get((key_id, month), 0)
+        with self._lock:
+            if self._queued:
+                self._fold()
+            return self._monthly.get((key_id, month), 0)
 
     def entries(self, key_id: str | None = None) -> list[UsageEntry]:
         with self._lock:
+            self._fold()
             return [e for e in self._entries if key_id is None or e.key_id == key_id]
 
     def report(self, query: ReportQuery) -> Report:
         with self._lock:
+            self._fold()
             buckets = list(self._buckets.items())
         return build_report(buckets, query)
 
     def forget_key(self, key_id: str) -> None:
         with self._lock:
+            self._fold()  # the key's queued calls count for the organization
             self._by_key.pop(key_id, None)
             for month in [month for month in self._monthly if month[0] == key_id]:
                 del self._monthly[month]
@@ -171,6 +196,7 @@ class MemoryLedger:
             self._org.clear()
             self._monthly.clear()
             self._entries.clear()
+            self._queued.clear()
 
 
 def _summary(tallies: Mapping[str, Tally]) -> UsageSummary:

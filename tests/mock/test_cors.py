@@ -1,4 +1,9 @@
-"""The mock's CORS wrapper answers as Starlette's CORSMiddleware does with the same settings."""
+"""The mock's CORS answers as Starlette's CORSMiddleware does with the same settings.
+
+The edge applies :class:`~mockserver.cors.CORS` to the request's exchange; here the same calls, in the
+same order, are put around a plain app, so that its answers can be set (a ``Vary`` of their own) and
+compared with CORSMiddleware's around the same app.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from mockserver.app import EXPOSED_HEADERS
-from mockserver.cors import CORS
+from mockserver.cors import CORS, with_vary
+from mockserver.request_headers import headers_of
 
 
 async def _hello(request):
@@ -22,8 +28,27 @@ def _inner() -> Starlette:
     return Starlette(routes=[Route("/x", _hello, methods=["GET", "POST", "OPTIONS"])])
 
 
+def _with_cors(app, cors: CORS):
+    """What the edge does with CORS (mockserver/edge.py and Exchange.send), around ``app``."""
+    async def wrapped(scope, receive, send):
+        headers = headers_of(scope)[0]
+        if cors.is_preflight(scope["method"], headers):
+            await cors.preflight(headers, send)
+            return
+        added = cors.added(headers)
+
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = with_vary(message.get("headers", ()), added)
+            await send(message)
+
+        await app(scope, receive, sending)
+
+    return wrapped
+
+
 def _clients(origins: tuple[str, ...]) -> tuple[TestClient, TestClient]:
-    ours = TestClient(CORS(_inner(), allow_origins=origins, expose_headers=EXPOSED_HEADERS))
+    ours = TestClient(_with_cors(_inner(), CORS(allow_origins=origins, expose_headers=EXPOSED_HEADERS)))
     theirs = TestClient(CORSMiddleware(_inner(), allow_origins=list(origins), allow_methods=["*"], allow_headers=["*"],
                                        expose_headers=EXPOSED_HEADERS))
     return ours, theirs

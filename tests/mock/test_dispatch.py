@@ -7,6 +7,7 @@ from starlette.testclient import TestClient
 from mockserver.app import create_app
 from mockserver.auth import DEFAULT_API_KEY
 from mockserver.config import MockConfig
+from mockserver.faults.journal import Journal
 from mockserver.llm.catalog import Catalog
 from mockserver.routing import Dispatcher
 from tests.mock.test_bad_input import assert_error_shape
@@ -63,6 +64,19 @@ def test_unexpected_error_is_a_500_in_the_error_shape(monkeypatch):
     assert_error_shape(response, 500, "internal_error")
     assert response.headers["access-control-allow-origin"] == "*"  # a browser app can read why it failed
     assert response.headers["vary"] == "Origin"
+    entry = client.get("/__mock/journal").json()["data"][0]
+    assert (entry["path"], entry["status"]) == ("/v1/models", 500)  # journaled with the status it was answered
+
+
+def test_unexpected_error_in_the_mocks_own_endpoint_is_a_500_too(monkeypatch):
+    def broken(self, limit=None):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Journal, "last", broken)
+    client = TestClient(create_app(MockConfig(api_key=DEFAULT_API_KEY)), raise_server_exceptions=False, headers=ADMIN)
+    response = client.get("/__mock/journal", headers={"Origin": "http://localhost:3000"})
+    assert_error_shape(response, 500, "internal_error")
+    assert response.headers["access-control-allow-origin"] == "*"
 
 
 def test_lifespan_is_answered():

@@ -15,8 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver.accounts import money
-from mockserver.accounts.clock import format_datetime, parse_datetime
-from mockserver.accounts.ledger import MemoryLedger, UsageEntry
+from mockserver.accounts.clock import format_datetime, month_of, parse_datetime
+from mockserver.accounts.ledger import FOLD_EVERY, MemoryLedger, UsageEntry
+from mockserver.accounts.reports import ReportQuery
 from mockserver.auth import DEFAULT_API_KEY
 from mockserver.llm.catalog import ModelInfo
 from mockserver.state import MockState
@@ -207,6 +208,34 @@ def test_totals_stay_exact_when_old_entries_are_dropped(clock):
     assert len(ledger.entries()) == 3
     summary = ledger.org_usage()
     assert (summary.requests, summary.tokens, summary.cost) == (10, 45, money.from_usd(0.1))
+
+
+@pytest.mark.parametrize("calls", [1, FOLD_EVERY - 1, FOLD_EVERY, FOLD_EVERY + 7, 3 * FOLD_EVERY + 1])
+def test_every_read_counts_every_call_recorded_before_it(clock, calls):
+    """Calls wait in a queue (at most FOLD_EVERY of them) before they are added to the totals; each kind of
+    read adds them first, so none can see fewer calls than were recorded."""
+    readers = {
+        "org": lambda ledger: ledger.org_usage().requests,
+        "key": lambda ledger: ledger.usage_for_key("k").requests,
+        "month": lambda ledger: ledger.spend_in_month("k", month_of(clock())) // money.from_usd(0.01),
+        "report": lambda ledger: ledger.report(ReportQuery(key_id="k")).total.requests,
+        "entries": lambda ledger: len(ledger.entries("k")),
+    }
+    for name, read in readers.items():
+        ledger = MemoryLedger()
+        for n in range(calls):
+            ledger.record(UsageEntry(clock(), "k", "createEmbedding", "m", n, 0, n, money.from_usd(0.01)))
+            assert len(ledger._queued) < FOLD_EVERY  # the queue's bound
+        assert read(ledger) == calls, name
+
+
+def test_a_deleted_keys_queued_calls_stay_in_the_organizations_totals(clock):
+    ledger = MemoryLedger()
+    for key in ("gone", "kept"):
+        ledger.record(UsageEntry(clock(), key, "createEmbedding", "m", 5, 0, 5, money.from_usd(0.01)))
+    ledger.forget_key("gone")
+    assert ledger.org_usage().requests == 2
+    assert ledger.usage_for_key("gone").requests == 0 and ledger.usage_for_key("kept").requests == 1
 
 
 def test_concurrent_recordings_in_the_event_loop_are_exact(client, five_keys):
