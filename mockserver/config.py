@@ -50,15 +50,15 @@ class MockConfig:
     reply_style: str = "echo"  # echo | lorem | fixed
     ttft_ms: float = 0.0  # stream pacing: delay before the first token
     tokens_per_s: float = 0.0  # stream pacing: 0 sends every token at once
-
-    @property
-    def overrides(self) -> Overrides:
-        """The server-wide reply and pacing settings, which X-Mock-* headers override per request."""
-        return Overrides(style=self.reply_style, ttft_ms=self.ttft_ms, tokens_per_s=self.tokens_per_s)
     state_path: str | None = None  # the shared store (--state): a SQLite file or redis:// URL; None: in memory
     scenario: Scenario | None = None  # server-wide faults in force at start (and after a reset)
     routing: RoutingConfig = EMPTY_ROUTING  # policies and aliases (--config FILE, docs/routing.md)
     governance: GovernanceConfig = EMPTY_GOVERNANCE  # access lists, alerts, guardrails (--config FILE, docs/governance.md)
+    # The server-wide reply and pacing settings, which X-Mock-* headers override per request (made once).
+    overrides: Overrides = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.overrides = Overrides(style=self.reply_style, ttft_ms=self.ttft_ms, tokens_per_s=self.tokens_per_s)
 
 
 ConfigError = (SpecError, CatalogError, ScenarioError, StateFileError, RoutingError)

@@ -58,7 +58,7 @@ class Edge:
             exchange.journaled(self.faults.next_sequence(), self.record)
             if self.faults.journal.capturing:
                 exchange.chunks = []  # the inspector is watching: note the answer's body messages
-            match = self.dispatcher.match(path, scope.get("query_string", b"").decode("latin-1"))
+            match = self.dispatcher.match(path, exchange.query_string.decode("latin-1") if exchange.query_string else "")
             if match is None:
                 await self.own(scope, receive, exchange.send)
             else:

@@ -163,7 +163,7 @@ class Exchange:
 
     @property
     def latency_ms(self) -> float:
-        return round((time.perf_counter() - self.start) * 1000, 3)
+        return int((time.perf_counter() - self.start) * 1_000_000) / 1000  # to the microsecond
 
     @property
     def key_id(self) -> str | None:

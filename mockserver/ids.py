@@ -15,4 +15,4 @@ os.register_at_fork(after_in_child=lambda: _rng.seed(os.urandom(32)))
 
 def new_id(prefix: str, nbytes: int) -> str:
     """``prefix`` and ``nbytes`` random bytes in lower-case hex (``2 * nbytes`` digits)."""
-    return f"{prefix}{_rng.getrandbits(8 * nbytes):0{2 * nbytes}x}"
+    return prefix + _rng.getrandbits(8 * nbytes).to_bytes(nbytes).hex()

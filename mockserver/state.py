@@ -133,9 +133,7 @@ class MockState:
         ``cost_units`` is ``usage["cost"]`` in money units when the caller has it (read from the block otherwise).
         ``meta`` is what the request said about itself (model asked for, tags, user, trace).
         """
-        prompt = _count(usage, "prompt_tokens")
-        completion = _count(usage, "completion_tokens")
-        total = _count(usage, "total_tokens", default=prompt + completion)
+        prompt, completion, total = _counts(usage)
         at = self.clock()
         cost = money.from_usd(usage.get("cost") or 0) if cost_units is None else cost_units
         key_id = principal.key_id if principal is not None else ANONYMOUS_KEY_ID
@@ -193,10 +191,17 @@ class MockState:
         return self.ledger.report(query)
 
 
-def _count(usage: Mapping[str, object], name: str, default: int = 0) -> int:
-    value = usage.get(name, default)
-    if type(value) is int and value >= 0:  # noqa: E721  (an exact int: the usual case, and no bool)
-        return value
+def _counts(usage: Mapping[str, object]) -> tuple[int, int, int]:
+    """The block's prompt, completion and total tokens (total defaults to their sum); a ValueError for a bad one."""
+    prompt, completion, total = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), usage.get("total_tokens")
+    if (type(prompt) is int and type(completion) is int and (total is None or type(total) is int)  # noqa: E721
+            and prompt >= 0 and completion >= 0 and (total is None or total >= 0)):  # the usual block: exact ints
+        return prompt, completion, prompt + completion if total is None else total
+    prompt, completion = _count("prompt_tokens", prompt), _count("completion_tokens", completion)
+    return prompt, completion, prompt + completion if total is None else _count("total_tokens", total)
+
+
+def _count(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"usage.{name} must be a non-negative integer, not {value!r}")
     return value

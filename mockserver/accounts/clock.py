@@ -14,8 +14,8 @@ _RFC3339 = re.compile(
 )
 
 
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+def utc_now(_now=dt.datetime.now, _utc=dt.UTC) -> dt.datetime:  # noqa: B008  (bound once: called per call)
+    return _now(_utc)
 
 
 def parse_datetime(text: str) -> dt.datetime | None:

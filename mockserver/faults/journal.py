@@ -30,7 +30,8 @@ FIELDS = (
 
 
 class Listener(Protocol):
-    """Told of each entry as it is recorded (the inspector's live feed); must not raise or block."""
+    """Told of each entry of a watched exchange as it is recorded (the inspector's live feed: an exchange is
+    watched when it arrived while :attr:`Journal.capturing` was on); must not raise or block."""
 
     def recorded(self, entry: tuple[Any, ...], exchange: Any) -> None: ...
 
@@ -70,8 +71,9 @@ class Journal:
         """One finished :class:`~mockserver.exchange.Exchange`: what it reached, its status, its fault."""
         entry = entry_of(exchange, self.worker)
         self._entries.append(entry)
-        for listener in self.listeners:
-            listener.recorded(entry, exchange)
+        if exchange.chunks is not None:  # watched (the inspector)
+            for listener in self.listeners:
+                listener.recorded(entry, exchange)
 
     def clear(self) -> None:
         self._entries.clear()
@@ -100,8 +102,9 @@ class SharedJournal:
     def record_exchange(self, exchange: Any) -> None:
         entry = entry_of(exchange, self.worker)
         self.backend.journal_add(entry)
-        for listener in self.listeners:
-            listener.recorded(entry, exchange)
+        if exchange.chunks is not None:  # watched (the inspector)
+            for listener in self.listeners:
+                listener.recorded(entry, exchange)
 
     def clear(self) -> None:
         self.backend.journal_clear()

@@ -15,13 +15,14 @@ from typing import Any, NamedTuple
 
 from starlette.responses import Response, StreamingResponse
 
-from mockserver.accounts.ledger import UsageMeta
+from mockserver.accounts.ledger import NO_META, UsageMeta
 from mockserver.call import Call
 from mockserver.governance.gate import admit_model, visible
 from mockserver.ids import new_id
 from mockserver.llm.chat import Completion, complete, completion_body
 from mockserver.llm.embeddings import embed
 from mockserver.llm.overrides import Overrides, read_overrides
+from mockserver.llm.requesty import NO_META as NO_REQUEST_META
 from mockserver.llm.requesty import RequestMeta, read_meta
 from mockserver.llm.streaming import paced, stream_steps
 from mockserver.responses import JSONResponse
@@ -51,8 +52,11 @@ async def route(call: Call) -> Routed:
     meta = read_meta(call.body)
     candidate = (await route_call(call, meta.trace_id)).candidate
     asked = call.body.get("model") or None
+    violations = _violations(call)
+    if meta is NO_REQUEST_META and not violations and (asked is None or asked == candidate.model.id):
+        return Routed(candidate, meta, NO_META)  # the usual call: nothing more to record with its usage
     return Routed(candidate, meta, UsageMeta(None if asked == candidate.model.id else asked, meta.tags, meta.user_id,
-                                             meta.trace_id, _violations(call)))
+                                             meta.trace_id, violations))
 
 
 def completer(call: Call, routed: Routed, overrides: Overrides) -> Callable[[Mapping[str, Any]], Completion]:

@@ -25,7 +25,7 @@ async def route_call(call: Call, trace_id: str | None, kind: str = "chat") -> Se
     asked = call.body.get("model") or DEFAULT_MODEL
     exchange, faults = call.exchange, call.faults
     sequence = exchange.sequence if exchange is not None else 0
-    rng = LazyRandom(call.config.seed, "route", sequence, body=call.raw_body)
+    rng = LazyRandom(call.config.seed, sequence, call.raw_body)
     if exchange is not None:
         exchange.model_asked = asked
     plan = resolve(asked, call.config.routing, call.config.catalog, trace_id, rng, kind=kind)
@@ -67,14 +67,14 @@ async def route_call(call: Call, trace_id: str | None, kind: str = "chat") -> Se
 class LazyRandom:
     """A seeded generator made on its first draw: most calls (a plain model, no retry) never draw."""
 
-    __slots__ = ("_parts", "_body", "_rng")
+    __slots__ = ("_seed", "_sequence", "_body", "_rng")
 
-    def __init__(self, *parts: object, body: bytes = b""):
-        self._parts, self._body, self._rng = parts, body, None
+    def __init__(self, seed: int, sequence: int, body: bytes):
+        self._seed, self._sequence, self._body, self._rng = seed, sequence, body, None
 
     def random(self) -> float:
         if self._rng is None:
-            self._rng = seeded_rng(*self._parts, body=self._body)
+            self._rng = seeded_rng(self._seed, "route", self._sequence, body=self._body)
         return self._rng.random()
 
 
