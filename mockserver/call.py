@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(slots=True)
-class Call:
+class Call:  # made positionally for every request (mockserver/reading.py): keep the fields' order
     operation: Operation
     params: Mapping[str, Mapping[str, Any]]  # typed parameter values by location: path, query, header, cookie
     body: Any  # the parsed JSON body, or None

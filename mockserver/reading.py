@@ -23,18 +23,9 @@ async def read_call(exchange: Exchange, config: MockConfig, state: MockState, pr
     body = parse_body(operation, headers.get("content-type"), raw, config.spec.resolve) if operation.body else None
     if problems:
         raise invalid(problems)
-    return Call(
-        operation=operation,
-        params=params,
-        body=body,
-        raw_body=raw,
-        headers=headers,
-        principal=principal,
-        seed=(config.seed, operation.operation_id, exchange.path, exchange.query_string.decode("latin-1")),
-        config=config,
-        state=state,
-        prefer=directives,
-        example_name=directives.example if directives else None,
-        exchange=exchange,
-        faults=faults,
-    )
+    seed = (config.seed, operation.operation_id, exchange.path, exchange.query_string.decode("latin-1"))
+    # Positional, in the field order of Call (made for every request: keywords cost a third of a microsecond):
+    # operation, params, body, raw_body, headers, principal, config, state, seed, example_name, prefer,
+    # exchange, faults.
+    return Call(operation, params, body, raw, headers, principal, config, state, seed,
+                directives.example if directives else None, directives, exchange, faults)

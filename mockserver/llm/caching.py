@@ -96,8 +96,10 @@ class PromptCache:
         head = prefix(messages)
         if not head:
             return NO_CACHE, None
-        count = sum(tokens.count_message(message) for message in head)
-        digest = hashlib.sha256(model.id.encode() + b"\0" + orjson.dumps(list(head), option=orjson.OPT_SORT_KEYS)).digest()
+        count = 0
+        for message in head:
+            count += tokens.count_message(message)
+        digest = hashlib.sha256(model.id.encode() + b"\0" + orjson.dumps(head, option=orjson.OPT_SORT_KEYS)).digest()
         return (CacheUse(count, 0) if self.seen(key_id, digest) else CacheUse(0, count)), digest
 
     def use(self, key_id: str, model: ModelInfo, messages: Sequence[Mapping[str, Any]], asked: bool) -> CacheUse:
