@@ -50,63 +50,47 @@ def entry_of(exchange: Any, worker: int) -> tuple[Any, ...]:
 
 
 class Journal:
-    """A bounded deque of plain tuples (cheap to add), turned into dicts only when read."""
+    """The last ``size`` entries in the process: a bounded deque of plain tuples (cheap to add), turned into
+    dicts only when read. :class:`SharedJournal` keeps them in a shared backend instead; the rest is the same."""
 
     def __init__(self, size: int = DEFAULT_SIZE):
-        self._entries: deque[tuple[Any, ...]] = deque(maxlen=size)
+        entries: deque[tuple[Any, ...]] = deque(maxlen=size)
+        self._add = entries.append  # where an entry goes (bound once: called per request)
+        self._newest = lambda limit: list(entries)[::-1][:limit]
+        self._clear = entries.clear
         self.listeners: list[Listener] = []  # see :class:`Listener`
         self.capturing = False  # a listener wants each exchange's answer noted (the inspector, while a page is open)
-        self.worker = os.getpid()
+        self.worker = os.getpid()  # each worker builds its app after it is forked
 
     def record(self, *values: Any) -> None:
         """One request, its values in the order of :data:`FIELDS`."""
-        self._entries.append(values)
+        self._add(values)
 
     def last(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Newest first."""
-        entries = list(self._entries)[::-1]
-        return [dict(zip(FIELDS, e, strict=True)) for e in (entries if limit is None else entries[:limit])]
+        return [dict(zip(FIELDS, e, strict=True)) for e in self._newest(limit)]
 
     def record_exchange(self, exchange: Any) -> None:
         """One finished :class:`~mockserver.exchange.Exchange`: what it reached, its status, its fault."""
         entry = entry_of(exchange, self.worker)
-        self._entries.append(entry)
+        self._add(entry)
         if exchange.chunks is not None:  # watched (the inspector)
             for listener in self.listeners:
                 listener.recorded(entry, exchange)
 
     def clear(self) -> None:
-        self._entries.clear()
+        self._clear()
         for listener in self.listeners:
             listener.cleared()
 
 
-class SharedJournal:
+class SharedJournal(Journal):
     """The same entries, kept in a shared backend (one round trip per request), so every worker's are listed.
 
     Listeners (the inspector) are this worker's: they are told of the entries this worker records.
     """
 
     def __init__(self, backend: Any):
+        super().__init__()
         self.backend = backend
-        self.listeners: list[Listener] = []
-        self.capturing = False
-        self.worker = os.getpid()  # each worker builds its app after it is forked
-
-    def record(self, *values: Any) -> None:
-        self.backend.journal_add(values)
-
-    def last(self, limit: int | None = None) -> list[dict[str, Any]]:
-        return [dict(zip(FIELDS, e, strict=True)) for e in self.backend.journal_last(limit)]
-
-    def record_exchange(self, exchange: Any) -> None:
-        entry = entry_of(exchange, self.worker)
-        self.backend.journal_add(entry)
-        if exchange.chunks is not None:  # watched (the inspector)
-            for listener in self.listeners:
-                listener.recorded(entry, exchange)
-
-    def clear(self) -> None:
-        self.backend.journal_clear()
-        for listener in self.listeners:
-            listener.cleared()
+        self._add, self._newest, self._clear = backend.journal_add, backend.journal_last, backend.journal_clear

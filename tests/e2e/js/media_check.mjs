@@ -3,21 +3,15 @@
 // Usage: node media_check.mjs BASE_URL API_KEY DIR   (DIR holds speech input files: hello.wav, photo.png, mask.png)
 import fs from "node:fs";
 import path from "node:path";
+import { errorOf as errorWith } from "./errors.mjs";
 import OpenAI, { toFile } from "openai";
 
 const [baseURL, apiKey, dir] = process.argv.slice(2);
 const client = new OpenAI({ baseURL, apiKey, maxRetries: 0 });
+const errorOf = (promise) => errorWith(promise, ["param", "code"]);
 const out = {};
 const TEXT = "Welcome to the gateway. This sentence is read aloud by the mock.";
 
-async function errorOf(promise) {
-  try {
-    await promise;
-    return null;
-  } catch (error) {
-    return { class: error.constructor.name, status: error.status, param: error.param ?? null, code: error.code ?? null };
-  }
-}
 
 out.speech = {};
 for (const format of ["mp3", "opus", "aac", "flac", "wav"]) {

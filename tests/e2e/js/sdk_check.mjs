@@ -1,9 +1,11 @@
 // Drives the official OpenAI JS SDK against the mock and prints what it saw as one JSON line.
 // Usage: node sdk_check.mjs BASE_URL API_KEY
+import { errorOf as errorWith } from "./errors.mjs";
 import OpenAI from "openai";
 
 const [baseURL, apiKey] = process.argv.slice(2);
 const client = new OpenAI({ baseURL, apiKey, maxRetries: 0 });
+const errorOf = (promise) => errorWith(promise, ["code", "type"]);
 const messages = [{ role: "user", content: "Hello from JavaScript" }];
 const out = {};
 
@@ -30,14 +32,6 @@ const models = [];
 for await (const model of client.models.list()) models.push(model.id);
 out.models = models;
 
-async function errorOf(promise) {
-  try {
-    await promise;
-    return null;
-  } catch (error) {
-    return { class: error.constructor.name, status: error.status, code: error.code ?? null, type: error.type ?? null };
-  }
-}
 out.wrongKey = await errorOf(new OpenAI({ baseURL, apiKey: "wrong", maxRetries: 0 }).models.list());
 out.badBody = await errorOf(client.chat.completions.create({ model: "openai/gpt-4o-mini", messages: [] }));
 out.unknownModel = await errorOf(client.chat.completions.create({ model: "nope/nothing", messages }));
