@@ -125,13 +125,19 @@ def _profile(options: Options, target: Target) -> Profile:
     return PROFILES[name]
 
 
-@contextmanager
-def _open(options: Options, spec: LoadedSpec) -> Iterator[Target]:
+def budget_limits(options: Options) -> tuple[int | None, float | None]:
+    """The run's (max requests, max spend): the options, else the profile's defaults (the named profile's,
+    or the default profile of a loopback or a remote target)."""
     profile = PROFILES.get(options.profile or "")
     local = options.base_url is None or is_loopback(options.base_url)
     defaults = profile or PROFILES[default_profile(local)]
-    budget = Budget(max_requests=options.max_requests if options.max_requests is not None else defaults.max_requests,
-                    max_spend=options.max_spend if options.max_spend is not None else defaults.max_spend)
+    return (options.max_requests if options.max_requests is not None else defaults.max_requests,
+            options.max_spend if options.max_spend is not None else defaults.max_spend)
+
+
+@contextmanager
+def _open(options: Options, spec: LoadedSpec) -> Iterator[Target]:
+    budget = Budget(*budget_limits(options))
     redactor = Redactor()
     if options.base_url is None:
         from mockserver.app import create_app

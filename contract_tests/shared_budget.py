@@ -38,7 +38,8 @@ import httpx
 import pytest
 
 from contract_tests.budget import Budget, BudgetExhausted
-from contract_tests.results import CheckResult, Finding, Origin, Outcome, RunResult
+from contract_tests.results import CheckResult, Finding, Layer, Origin, Outcome, RunResult
+from contract_tests.schema_layer import PREFIX
 
 ADDRESS_ENV = "CONTRACT_TESTS_BUDGET_ADDRESS"  # host[:port] the controller listens on (default 127.0.0.1:0)
 ADVERTISE_ENV = "CONTRACT_TESTS_BUDGET_ADVERTISE"  # host the workers dial, when not the listening one
@@ -139,10 +140,11 @@ class AllowanceServer:
                     self.wfile.write(json.dumps(answer).encode() + b"\n")
                     self.wfile.flush()
 
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        socketserver.ThreadingTCPServer.address_family = family
-        self.server = socketserver.ThreadingTCPServer((host, port), Handler, bind_and_activate=True)
-        self.server.daemon_threads = True
+        class Server(socketserver.ThreadingTCPServer):
+            address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            daemon_threads = True
+
+        self.server = Server((host, port), Handler)
         bound = self.server.server_address[1]
         shown = advertise or (socket.getfqdn() if host in ("0.0.0.0", "::", "") else host)
         self.address = f"[{shown}]:{bound}" if ":" in shown else f"{shown}:{bound}"
@@ -240,21 +242,11 @@ def attach(target: Any, workerinput: Mapping[str, Any] | None) -> bool:
 # -- the controller's pytest hooks ---------------------------------------------------------------
 
 
-def run_limits(options: Any) -> tuple[int | None, float | None]:
-    """The run's (max requests, max spend): the options, else the profile's defaults (as the runner does)."""
-    from contract_tests.profiles import PROFILES, default_profile
-    from contract_tests.target import is_loopback
-
-    profile = PROFILES.get(options.profile or "")
-    local = options.base_url is None or is_loopback(options.base_url)
-    defaults = profile or PROFILES[default_profile(local)]
-    return (options.max_requests if options.max_requests is not None else defaults.max_requests,
-            options.max_spend if options.max_spend is not None else defaults.max_spend)
-
-
 def start_server(options: Any, environ: Mapping[str, str] = os.environ) -> AllowanceServer | None:
     """The controller's budget server, when the run has a budget at all."""
-    max_requests, max_spend = run_limits(options)
+    from contract_tests.session import budget_limits
+
+    max_requests, max_spend = budget_limits(options)
     if max_requests is None and max_spend is None:
         return None
     host, _, port = environ.get(ADDRESS_ENV, "127.0.0.1:0").rpartition(":")
@@ -295,13 +287,14 @@ class XdistBudget:
         if self.workerinput is None and getattr(self.config.option, "dist", "no") != "no":
             return  # the controller: each worker records its own and sends them at its end
         name = report.nodeid.rpartition("[")[2].rstrip("]")
-        layer = 1 if "test_schema[" in report.nodeid else 2 if "test_semantics[" in report.nodeid else 0
-        if not layer or not (report.when == "call" or report.skipped):
+        layer = (Layer.SCHEMA if "test_schema[" in report.nodeid else Layer.SEMANTIC if "test_semantics[" in report.nodeid
+                 else None)
+        if layer is None or not (report.when == "call" or report.skipped):
             return
         outcome = Outcome.FAIL if report.failed else Outcome.SKIP if report.skipped else Outcome.PASS
         findings = [Finding(message=report.longreprtext[-2000:])] if report.failed else []
         skip = str(report.longrepr[2]) if report.skipped and isinstance(report.longrepr, tuple) else ""
-        self.run.add(CheckResult(check=("schema:" if layer == 1 else "") + name, operation="", layer=layer,
+        self.run.add(CheckResult(check=(PREFIX if layer is Layer.SCHEMA else "") + name, operation="", layer=layer,
                                  level="MUST" if report.failed else "", outcome=outcome, findings=findings,
                                  skip_reason=skip))
 
@@ -369,4 +362,4 @@ def merge_runs(parts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 def _check_result(item: Mapping[str, Any]) -> CheckResult:
     findings = [Finding(**{**f, "origin": Origin(f.get("origin", Origin.TARGET.value))}) for f in item.get("findings", [])]
-    return CheckResult(**{**item, "outcome": Outcome(item["outcome"]), "findings": findings})
+    return CheckResult(**{**item, "layer": Layer(item["layer"]), "outcome": Outcome(item["outcome"]), "findings": findings})

@@ -43,7 +43,7 @@ def test_four_workers_share_one_request_budget(serve, tmp_path):
     run = json.loads(merged.read_text())
     assert run["requests"] >= seen  # each worker's own count includes the requests the run's budget refused
     assert "merged from 4 workers" in run["notes"]
-    assert {r["layer"] for r in run["results"]} == {1, 2}
+    assert {r["layer"] for r in run["results"]} == {"schema", "semantic"}
     skipped = [r["skip_reason"] for r in run["results"] if r["outcome"] == "skip"]
     assert any("over all workers" in reason for reason in skipped), skipped
 
@@ -55,7 +55,8 @@ def test_four_workers_share_one_spend_budget(serve):
     assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
     org = httpx.get(f"{mock.url}/organization/usage", headers=ADMIN).json()
     dearest = max(Decimal(repr(m["cost"])) / m["requests"] for m in org["breakdown"]) if org["breakdown"] else 0
-    one_call = max(Decimal(repr(m["cost"])) for m in org["breakdown"])  # an upper bound on any single call
     spent = Decimal(repr(org["total_cost"]))
     assert spent > 0 and dearest > 0
-    assert spent <= max_spend + one_call, (spent, max_spend, one_call)
+    # The promise: over by at most one call. A call costs about its model's average (the margin is for calls of
+    # one model that differ); four budgets of their own would each go over, to about four times the budget.
+    assert spent <= max_spend + dearest * Decimal("1.5"), (spent, max_spend, dearest)

@@ -8,15 +8,15 @@ import httpx
 import pytest
 
 from contract_tests.budget import Budget, BudgetExhausted
-from contract_tests.results import CheckResult, Finding, Outcome, RunResult
+from contract_tests.results import CheckResult, Finding, Layer, Outcome, RunResult
 from contract_tests.runner import Options
+from contract_tests.session import budget_limits
 from contract_tests.shared_budget import (
     Allowance,
     AllowanceClient,
     AllowanceServer,
     AllowanceTransport,
     merge_runs,
-    run_limits,
     start_server,
 )
 
@@ -108,8 +108,8 @@ def test_the_transport_asks_first_and_reports_the_cost():
 
 
 def test_the_runs_budget_is_the_options_else_the_profiles():
-    assert run_limits(Options(base_url="https://gw.example/v1")) == (200, 0.05)  # live by default
-    assert run_limits(Options(base_url="http://127.0.0.1:8080/v1", max_spend=0.5)) == (None, 0.5)
+    assert budget_limits(Options(base_url="https://gw.example/v1")) == (200, 0.05)  # live by default
+    assert budget_limits(Options(base_url="http://127.0.0.1:8080/v1", max_spend=0.5)) == (None, 0.5)
     assert start_server(Options(base_url="http://127.0.0.1:8080/v1")) is None  # no budget: no server
 
 
@@ -117,9 +117,9 @@ def test_the_workers_results_merge_into_one_run():
     def part(outcome: Outcome, requests: int, spend: float, stopped: str = "") -> dict:
         run = RunResult(target="http://gw/v1", profile="live", seed=0, started=f"2026-12-01T00:0{requests}:00+00:00",
                         duration=float(requests), requests=requests, spend=spend, stopped=stopped)
-        run.add(CheckResult("sse.done_last", "POST /chat/completions", 2, "MUST", outcome,
+        run.add(CheckResult("sse.done_last", "POST /chat/completions", Layer.SEMANTIC, "MUST", outcome,
                             findings=[Finding("no [DONE]")] if outcome is Outcome.FAIL else []))
-        run.add(CheckResult(f"only.{requests}", "GET /models", 2, "SHOULD", Outcome.PASS))
+        run.add(CheckResult(f"only.{requests}", "GET /models", Layer.SEMANTIC, "SHOULD", Outcome.PASS))
         return run.as_dict()
 
     merged = merge_runs([part(Outcome.PASS, 3, 0.01), part(Outcome.FAIL, 5, 0.02, "spend budget reached"),
