@@ -14,7 +14,7 @@ from mockserver.recording.record import record
 from mockserver.recording.replay import load_replay
 from mockserver.recording.serve import serve_replay
 from mockserver.recording.settings import SettingsError
-from mockserver.server import ServeError, serve
+from mockserver.server import ServeError, check_workers, serve
 from mockserver.spec import LoadedSpec
 from mockserver.workers import WorkerError
 
@@ -91,9 +91,7 @@ def serve_command(host: str, port: int, workers: int, replay_source: str | None,
                    "need --replay DIR|FILE", err=True)
         sys.exit(2)
     try:
-        if workers > 1 and not options.get("state_path"):
-            raise ServeError(f"--workers {workers} needs a shared --state (a SQLite file or a redis:// URL): "
-                             "the default memory state belongs to one process")
+        check_workers(workers, options.get("state_path"))  # before the spec loads: the mistake is said at once
         if workers > 1 and replay_source is not None:
             raise ServeError(f"--replay serves from one process: drop --workers {workers}")
         config = build_config(**options)
@@ -101,10 +99,7 @@ def serve_command(host: str, port: int, workers: int, replay_source: str | None,
         if replay_source is not None:
             replay = load_replay(replay_source, config_path=replay_config, strict=replay_strict, timing=replay_timing)
             sys.exit(serve_replay(config, host, port, replay, require_all=replay_require_all))
-        if workers > 1:
-            serve(config, host, port, workers=workers)
-        else:
-            serve(config, host, port)
+        serve(config, host, port, workers=workers)
     except KeyboardInterrupt:
         click.echo("mockserver: stopped", err=True)
     except (*ConfigError, ServeError, RecordingError, SettingsError, WorkerError) as exc:

@@ -58,7 +58,8 @@ class Edge:
             exchange.journaled(self.faults.next_sequence(), self.record)
             if self.faults.journal.capturing:
                 exchange.chunks = []  # the inspector is watching: note the answer's body messages
-            match = self.dispatcher.match(path, exchange.query_string.decode("latin-1") if exchange.query_string else "")
+            query = exchange.query_string
+            match = self.dispatcher.match(path, query.decode("latin-1") if query and self.dispatcher.queried else "")
             if match is None:
                 await self.own(scope, receive, exchange.send)
             else:

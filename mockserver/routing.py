@@ -37,8 +37,9 @@ class Dispatcher(Generic[T]):
         self.fixed = {path: route for path, route in plain.items() if "{" not in path}
         self.templated = [(*compile_template(path), plain[path])
                           for path in sorted(plain, key=route_order) if "{" in path]
-        self.queried = [(*compile_template(path.partition("?")[0]), set(parse_qsl(path.partition("?")[2])), route)
-                        for path, route in sorted(routes.items(), key=lambda item: route_order(item[0])) if "?" in path]
+        self.queried = [(*compile_template(template), set(parse_qsl(query, keep_blank_values=True)), route)
+                        for path, route in sorted(routes.items(), key=lambda item: route_order(item[0])) if "?" in path
+                        for template, _, query in [path.partition("?")]]
 
     def match(self, path: str, query: str = "") -> tuple[T, Mapping[str, str]] | None:
         """The route of ``path`` (and ``query``) and its path parameters by their spec names; None for a path the

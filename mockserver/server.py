@@ -63,6 +63,13 @@ def uvicorn_config(app: object, *, http: str = "auto", loop: str = "auto", **set
                           loop=loop, proxy_headers=False, **settings)
 
 
+def check_workers(workers: int, state_path: str | None) -> None:
+    """A :class:`ServeError` when ``workers`` processes cannot share the state (the default memory state)."""
+    if workers > 1 and not state_path:
+        raise ServeError(f"--workers {workers} needs a shared --state (a SQLite file or a redis:// URL): "
+                         "the default memory state belongs to one process")
+
+
 def serve(config: MockConfig, host: str, port: int, *, announce: Callable[[str], None] | None = None,
           http: str = "auto", loop: str = "auto", app: object | None = None, workers: int = 1) -> None:
     """Serve until interrupted. Prints the base URL and the admin key first.
@@ -73,9 +80,7 @@ def serve(config: MockConfig, host: str, port: int, *, announce: Callable[[str],
     ``workers`` > 1 forks that many processes on the one socket (:mod:`mockserver.workers`); each
     builds its own app, and they need a shared ``--state`` (docs/scaling.md).
     """
-    if workers > 1 and not config.state_path:
-        raise ServeError(f"--workers {workers} needs a shared --state (a SQLite file or a redis:// URL): "
-                         "the default memory state belongs to one process")
+    check_workers(workers, config.state_path)
     if config.state_path:  # checked once, and the start-up scenario put in force once, before any worker
         backend = open_backend(config.state_path)
         try:
@@ -91,8 +96,7 @@ def serve(config: MockConfig, host: str, port: int, *, announce: Callable[[str],
         f"({len(config.spec.operations)} operations)")
     say(f"  base URL:  {base_url(config, host, port)}")
     say(f"  admin key: {config.shown_api_key or config.api_key}")
-    origin = base_url(config, host, port).removesuffix(config.spec.base_path)
-    say(f"  inspector: {origin}/__mock/  (asks for the admin key; docs/inspector.md)")
+    say(f"  inspector: {origin(host, port)}/__mock/  (asks for the admin key; docs/inspector.md)")
     if config.scenario is not None:
         say(f"  faults:    {', '.join(config.scenario.as_dict())} (GET /__mock/scenario)")
     if workers > 1 or config.state_path:

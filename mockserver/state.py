@@ -192,16 +192,17 @@ class MockState:
 
 
 def _counts(usage: Mapping[str, object]) -> tuple[int, int, int]:
-    """The block's prompt, completion and total tokens (total defaults to their sum); a ValueError for a bad one."""
-    prompt, completion, total = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), usage.get("total_tokens")
-    if (type(prompt) is int and type(completion) is int and (total is None or type(total) is int)  # noqa: E721
-            and prompt >= 0 and completion >= 0 and (total is None or total >= 0)):  # the usual block: exact ints
-        return prompt, completion, prompt + completion if total is None else total
-    prompt, completion = _count("prompt_tokens", prompt), _count("completion_tokens", completion)
-    return prompt, completion, prompt + completion if total is None else _count("total_tokens", total)
+    """The block's prompt, completion and total tokens (a missing total is their sum); a ValueError for a bad one
+    (an explicit ``null`` included)."""
+    prompt = _count(usage, "prompt_tokens", 0)
+    completion = _count(usage, "completion_tokens", 0)
+    return prompt, completion, _count(usage, "total_tokens", prompt + completion)
 
 
-def _count(name: str, value: object) -> int:
+def _count(usage: Mapping[str, object], name: str, default: int) -> int:
+    value = usage.get(name, default)
+    if type(value) is int and value >= 0:  # noqa: E721  (an exact int: the usual case, and no bool)
+        return value
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"usage.{name} must be a non-negative integer, not {value!r}")
     return value

@@ -6,10 +6,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections import deque
 from typing import Any, Protocol
 
+log = logging.getLogger("mockserver")
 DEFAULT_SIZE = 1000
 FIELDS = (
     "sequence",  # the request's number since start or the last reset (what fault decisions are seeded with)
@@ -93,4 +95,12 @@ class SharedJournal(Journal):
     def __init__(self, backend: Any):
         super().__init__()
         self.backend = backend
-        self._add, self._newest, self._clear = backend.journal_add, backend.journal_last, backend.journal_clear
+        self._add, self._newest, self._clear = self._add_shared, backend.journal_last, backend.journal_clear
+
+    def _add_shared(self, entry: tuple[Any, ...]) -> None:
+        """The entry in the store; a store that fails (down, locked) loses the entry, never the answer it is made
+        for (the journal is written before the answer's last bytes leave)."""
+        try:
+            self.backend.journal_add(entry)
+        except Exception:  # noqa: BLE001  (the store's own errors: redis, sqlite, OS)
+            log.warning("the journal entry of request %s was not stored", entry[0], exc_info=True)

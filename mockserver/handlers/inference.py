@@ -77,9 +77,8 @@ def completer(call: Call, routed: Routed, overrides: Overrides) -> Callable[[Map
 
 
 def record(call: Call, completion: Completion, meta: UsageMeta) -> None:
-    """The call's usage in the ledger, with the model asked for when it is not the one that served."""
-    if meta.model_asked == completion.model.id:
-        meta = meta._replace(model_asked=None)
+    """The call's usage in the ledger, with the model asked for when it is not the one that served (``route``
+    leaves it out of ``meta`` when it is)."""
     call.state.record_usage(call.principal, operation_id=call.operation.operation_id, model=completion.model.id,
                             usage=completion.usage, headers=call.headers, cost_units=completion.cost_units,
                             meta=meta)

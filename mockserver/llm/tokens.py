@@ -50,7 +50,7 @@ def count(text: str) -> int:
 
 
 def _count(text: str) -> int:
-    return len((_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text))
+    return len(split(text))
 
 
 # Counts of short texts are remembered by content: a conversation resends its earlier messages on every

@@ -50,8 +50,7 @@ async def route_call(call: Call, trace_id: str | None, kind: str = "chat") -> Se
             return None
         fault = faults.model_fault(operation_id, candidate.name, sequence, attempt)
         if fault is not None:
-            failed.append(fault.label if len(plan.candidates) == 1 and not candidate.retries
-                          else f"{candidate.name}:{fault.label}")
+            failed.append(f"{candidate.name}:{fault.label}")  # one model with one try took the path above
         return fault
 
     try:

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from mockserver.accounts.sqlite_store import StateFileError, open_stores
+from mockserver.backends import StateFileError, open_backend
 from mockserver.cli import main
 from tests import mock_process
 from tests.acknowledged_load import AcknowledgedLoad
@@ -65,7 +65,7 @@ def test_a_state_file_that_is_not_ours_is_one_line(tmp_path):
     bad = tmp_path / "not-a-db"
     bad.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StateFileError, match="not-a-db"):
-        open_stores(bad)
+        open_backend(str(bad))
     from click.testing import CliRunner
 
     result = CliRunner().invoke(main, ["serve", "--port", "0", "--state", str(bad)])

@@ -7,7 +7,7 @@ from starlette.testclient import TestClient
 from mockserver.app import create_app
 from mockserver.auth import DEFAULT_API_KEY
 from mockserver.config import MockConfig
-from mockserver.faults.journal import Journal
+from mockserver.faults.journal import Journal, SharedJournal
 from mockserver.llm.catalog import Catalog
 from mockserver.routing import Dispatcher
 from tests.mock.test_bad_input import assert_error_shape
@@ -82,3 +82,22 @@ def test_unexpected_error_in_the_mocks_own_endpoint_is_a_500_too(monkeypatch):
 def test_lifespan_is_answered():
     with TestClient(create_app(MockConfig(api_key=DEFAULT_API_KEY)), headers=ADMIN) as client:
         assert client.get("/v1/models").status_code == 200
+
+
+def test_a_shared_journal_that_fails_loses_the_entry_not_the_answer(caplog):
+    class DownStore:
+        def journal_add(self, entry):
+            raise ConnectionError("the store is down")
+
+        def journal_last(self, limit):
+            return []
+
+        def journal_clear(self):
+            pass
+
+    app = create_app(MockConfig(api_key=DEFAULT_API_KEY))
+    app.state.faults.journal = SharedJournal(DownStore())
+    app.edge.record = app.state.faults.journal.record_exchange
+    response = TestClient(app, headers=ADMIN).get("/v1/models")
+    assert response.status_code == 200 and response.json()["data"]  # the whole answer arrived
+    assert "was not stored" in caplog.text

@@ -308,7 +308,7 @@ def test_missing_models_file(tmp_path):
 
 def test_serve_options_reach_the_config(monkeypatch, tmp_path):
     seen = {}
-    monkeypatch.setattr("mockserver.cli.serve", lambda config, host, port: seen.setdefault("config", config))
+    monkeypatch.setattr("mockserver.cli.serve", lambda config, host, port, **_: seen.setdefault("config", config))
     path = tmp_path / "models.yml"
     path.write_text("models:\n  - {id: acme/one, type: chat, owned_by: acme, region: eu, context_window: 100,"
                     " input_price: 1, output_price: 2}\n")

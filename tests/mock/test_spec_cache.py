@@ -52,7 +52,7 @@ def test_switched_off_by_environment_and_corrupt_entries_ignored(cache_dir, monk
 
 
 def test_serve_uses_the_cache_unless_no_cache(cache_dir, monkeypatch):
-    monkeypatch.setattr("mockserver.cli.serve", lambda config, host, port: None)
+    monkeypatch.setattr("mockserver.cli.serve", lambda config, host, port, **_: None)
     assert CliRunner().invoke(main, ["serve", "--spec", str(DATA / "library.yml"), "--no-cache"]).exit_code == 0
     assert not cache_dir.exists()
     assert CliRunner().invoke(main, ["serve", "--spec", str(DATA / "library.yml")]).exit_code == 0

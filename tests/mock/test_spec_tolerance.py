@@ -99,7 +99,7 @@ def test_strict_refuses_the_first_defect_in_one_line(defective):
 
 def test_serve_prints_one_warning_per_defect_and_strict_exits_2(defective, monkeypatch):
     served = []
-    monkeypatch.setattr("mockserver.cli.serve", lambda config, host, port: served.append(config))
+    monkeypatch.setattr("mockserver.cli.serve", lambda config, host, port, **_: served.append(config))
     result = CliRunner().invoke(mock_main, ["serve", "--spec", str(defective)])
     assert result.exit_code == 0 and served
     warnings = [line for line in result.stderr.splitlines() if line.startswith("mockserver: warning: ")]
