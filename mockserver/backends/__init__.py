@@ -25,14 +25,6 @@ class StateFileError(Exception):
     """The state cannot be opened or is not ours; one line naming it."""
 
 
-class Window(Protocol):
-    """A rate window after one request was counted (or refused)."""
-
-    start: float
-    requests: int
-    tokens: int
-
-
 class Backend(Protocol):
     keys: KeyStore
     ledger: Ledger

@@ -18,16 +18,17 @@ import json
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import redis
 
+from mockserver.accounts.clock import month_of
 from mockserver.accounts.keys import ApiKeyRecord
 from mockserver.accounts.ledger import KEEP_ENTRIES, Tally, UsageEntry, UsageSummary
 from mockserver.accounts.money import Units
 from mockserver.accounts.reports import Report, ReportQuery, build_report
 from mockserver.backends import StateFileError
-from mockserver.backends.rows import bucket_from_text, bucket_text, entry_of, entry_row, month_of_entry
+from mockserver.backends.rows import bucket_from_text, bucket_text, entry_of, entry_row
 from mockserver.faults.ratelimit import WINDOW_S
 
 DEFAULT_PREFIX = "mock:"
@@ -98,7 +99,7 @@ class RedisLedger:
         p = self.p
         self.s["record"](keys=[f"{p}tally:{entry.key_id}", f"{p}org", f"{p}month:{entry.key_id}", f"{p}entries",
                                f"{p}tallied", f"{p}buckets"],
-                         args=[entry.model, entry.total_tokens, entry.cost, month_of_entry(entry),
+                         args=[entry.model, entry.total_tokens, entry.cost, month_of(entry.at),
                                json.dumps(entry_row(entry)), self.keep, entry.key_id, bucket_text(entry)])
 
     def usage_for_key(self, key_id: str) -> UsageSummary:
@@ -111,8 +112,8 @@ class RedisLedger:
         return int(self.r.hget(f"{self.p}month:{key_id}", month) or 0)
 
     def entries(self, key_id: str | None = None) -> list[UsageEntry]:
-        found = [entry_of(json.loads(text)) for text in self.r.lrange(f"{self.p}entries", 0, -1)]
-        return [e for e in found if key_id is None or e.key_id == key_id]
+        rows = (json.loads(text) for text in self.r.lrange(f"{self.p}entries", 0, -1))
+        return [entry_of(row) for row in rows if key_id is None or row[1] == key_id]
 
     def report(self, query: ReportQuery) -> Report:
         tallies: dict[str, Tally] = {}
@@ -189,14 +190,20 @@ class RedisDeliveries:
         self.s["clear"](keys=[], args=[self.p, "alerts"])
 
 
+def client_url(url: str) -> tuple[str, str]:
+    """redis-py's URL (the mock's own ``prefix`` parameter taken out, the others quoted again) and the prefix."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query, keep_blank_values=True)
+    prefix = query.pop("prefix", [DEFAULT_PREFIX])[0]
+    return urlunsplit(parts._replace(query=urlencode(query, doseq=True))), prefix
+
+
 class RedisBackend:
     shared = True
 
     def __init__(self, url: str, *, journal_size: int = 1000):
         parts = urlsplit(url)
-        query = parse_qs(parts.query)
-        self.prefix = query.pop("prefix", [DEFAULT_PREFIX])[0]
-        clean = urlunsplit(parts._replace(query="&".join(f"{k}={v[0]}" for k, v in query.items())))
+        clean, self.prefix = client_url(url)
         shown = urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1], query=""))
         try:
             self.client = redis.Redis.from_url(clean, decode_responses=True, socket_connect_timeout=5,

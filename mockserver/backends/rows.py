@@ -51,7 +51,3 @@ def bucket_from_text(text: str) -> Bucket:
     key_id, day, model, asked, origin, user_id, tags = json.loads(text)
     return Bucket(key_id, dt.date.fromisoformat(day), model, asked, origin, user_id, tuple(tags))
 
-
-def month_of_entry(entry: UsageEntry) -> str:
-    at = entry.at if entry.at.tzinfo is dt.UTC else entry.at.astimezone(dt.UTC)
-    return f"{at.year:04d}-{at.month:02d}"

@@ -24,12 +24,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mockserver.accounts.clock import month_of
 from mockserver.accounts.keys import ApiKeyRecord
 from mockserver.accounts.ledger import KEEP_ENTRIES, Tally, UsageEntry, UsageSummary
 from mockserver.accounts.money import Units
 from mockserver.accounts.reports import Report, ReportQuery, build_report
 from mockserver.backends import StateFileError
-from mockserver.backends.rows import ENTRY_COLUMNS, bucket_from_text, bucket_text, entry_of, entry_row, month_of_entry
+from mockserver.backends.rows import ENTRY_COLUMNS, bucket_from_text, bucket_text, entry_of, entry_row
 from mockserver.faults.ratelimit import count
 
 ORG = "\x00org"  # the organization's tallies, beside each key's
@@ -186,7 +187,7 @@ def _add(db: sqlite3.Connection, entry: UsageEntry) -> None:
                (entry.key_id, entry.model, entry.total_tokens, entry.cost, ORG, entry.model, entry.total_tokens,
                 entry.cost))  # the key's and the organization's, one statement
     db.execute("INSERT INTO monthly (key_id, month, cost) VALUES (?,?,?) ON CONFLICT (key_id, month) "
-               "DO UPDATE SET cost = cost + excluded.cost", (entry.key_id, month_of_entry(entry), entry.cost))
+               "DO UPDATE SET cost = cost + excluded.cost", (entry.key_id, month_of(entry.at), entry.cost))
     db.execute("INSERT INTO buckets (bucket, requests, tokens, cost) VALUES (?,1,?,?) ON CONFLICT (bucket) "
                "DO UPDATE SET requests = requests + 1, tokens = tokens + excluded.tokens, cost = cost + excluded.cost",
                (bucket_text(entry), entry.total_tokens, entry.cost))

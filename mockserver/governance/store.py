@@ -53,22 +53,26 @@ class Governance:
                 self._load()
 
     def _load(self) -> None:
-        self.lists = dict(self.config.access_lists)
+        """The settings read into new dicts, put in place together: a reader on another thread (the alert
+        sender) sees the old settings or the new ones, never half of them."""
+        lists = dict(self.config.access_lists)
         if self._settings is None:
+            self.lists = lists
             return
         self._version = self._backend.governance_version
-        self.key_lists, self.key_alerts, self.key_guardrails = {}, {}, {}
+        key_lists, key_alerts, key_guardrails = {}, {}, {}
         for kind, name, value in self._settings.rows():
             data = json.loads(value)
             if kind == "access_list" and name not in self.config.access_lists:
-                self.lists[name] = AccessList(name, tuple(data["models"]), (), data.get("description", ""))
+                lists[name] = AccessList(name, tuple(data["models"]), (), data.get("description", ""))
             elif kind == "key_access_list":
-                self.key_lists[name] = data
+                key_lists[name] = data
             elif kind == "key_alerts":
-                self.key_alerts[name] = KeyAlerts(tuple(threshold(t) for t in data["thresholds"]), data.get("url"),
-                                                  data.get("secret"))
+                key_alerts[name] = KeyAlerts(tuple(threshold(t) for t in data["thresholds"]), data.get("url"),
+                                             data.get("secret"))
             elif kind == "key_guardrails":
-                self.key_guardrails[name] = data
+                key_guardrails[name] = data
+        self.lists, self.key_lists, self.key_alerts, self.key_guardrails = lists, key_lists, key_alerts, key_guardrails
 
     def _put(self, kind: str, name: str, value: Any) -> None:
         if self._settings is not None:

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from mockserver.spec import repair
 from mockserver.spec.defects import Defects
 from mockserver.spec.repair import _replace, schema_positions
-from mockserver.spec.schemas import allowing_null
+from mockserver.spec.schemas import _MAP, allowing_null
 from mockserver.spec.structure import pointer_of
 
-_SKIP = ("example", "examples", "x-", "default", "const", "enum")
-
-
-_NAMED = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")  # keys there are names
+_SKIP = (*repair._SKIP, "default", "const", "enum")  # values, not schemas
 
 
 def _nullable_paths(node: Any, path: tuple[Any, ...], names: bool = False) -> list[tuple[Any, ...]]:
@@ -27,7 +25,7 @@ def _nullable_paths(node: Any, path: tuple[Any, ...], names: bool = False) -> li
     if isinstance(node, dict):
         for key, value in node.items():
             if names or not (isinstance(key, str) and key.startswith(_SKIP)):
-                found += _nullable_paths(value, (*path, key), not names and key in _NAMED)
+                found += _nullable_paths(value, (*path, key), not names and key in _MAP)  # keys there are names
         if not names and node.get("nullable") is True:
             found.append(path)
     elif isinstance(node, list):
@@ -49,6 +47,3 @@ def read_nullable(document: dict[str, Any], defects: Defects) -> dict[str, Any]:
 
 def _widened(schema: dict[str, Any]) -> dict[str, Any]:
     return allowing_null({k: v for k, v in schema.items() if k != "nullable"})
-
-
-
