@@ -9,11 +9,10 @@ no request for it (its reason in each phase), or no selected check reaches it (`
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from contract_tests.results import CheckResult, Outcome
 from contract_tests.target import Exchange
@@ -28,10 +27,10 @@ NOT_SELECTED = "no selected check reaches it"
 def coverage(spec: LoadedSpec, results: Iterable[CheckResult], exchanges: Iterable[Exchange], *, read_only: bool,
              skipped: Mapping[str, str], stopped: str = "") -> list[dict[str, Any]]:
     """One entry per operation of ``spec``: ``operation``, ``requests``, ``checks``, ``covered``, ``reason``."""
-    operations, queried = Operations(spec), _queried(spec)
+    operations = Operations(spec)
     requests: Counter[str] = Counter()
     for exchange in exchanges:
-        label = _label(operations, queried, exchange.method, exchange.url)
+        label = _label(operations, exchange.method, exchange.url)
         if label is not None:
             requests[label] += 1
     judged = Counter(r.operation for r in results if r.outcome is not Outcome.SKIP)
@@ -45,28 +44,10 @@ def coverage(spec: LoadedSpec, results: Iterable[CheckResult], exchanges: Iterab
     return out
 
 
-def _queried(spec: LoadedSpec) -> list[tuple[str, re.Pattern[str], set[tuple[str, str]], str]]:
-    """The operations a spec keys with a query (OpenAI's ``/responses/{id}?beta=true``): method, path pattern,
-    the query's pairs, label."""
-    out = []
-    for op in spec.operations:
-        if "?" in op.path:
-            base, _, query = op.path.partition("?")
-            pattern = re.compile("".join("[^/]+" if part.startswith("{") else re.escape(part)
-                                         for part in re.split(r"(\{[^}]*\})", base)))
-            out.append((op.method, pattern, set(parse_qsl(query, keep_blank_values=True)), f"{op.method} {op.path}"))
-    return out
-
-
-def _label(operations: Operations, queried: list, method: str, url: str) -> str | None:
+def _label(operations: Operations, method: str, url: str) -> str | None:
     """The label of the operation a request reached; one keyed with a query when the request carries that query."""
     parts = urlsplit(url)
-    pairs = set(parse_qsl(parts.query, keep_blank_values=True))
-    path = parts.path.removeprefix(operations.base_path) if operations.base_path else parts.path
-    for op_method, pattern, needed, label in queried:
-        if op_method == method and needed <= pairs and pattern.fullmatch(path):
-            return label
-    found = operations.find(method, parts.path)
+    found = operations.find(method, parts.path, parts.query)
     return f"{found.method} {found.path}" if found is not None else None
 
 

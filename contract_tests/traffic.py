@@ -112,11 +112,18 @@ class Operations:
         self.base_path = spec.base_path
         self._dispatcher: Dispatcher[dict[str, Operation]] = Dispatcher(table)
 
-    def find(self, method: str, path: str) -> Operation | None:
+    def find(self, method: str, path: str, query: str = "") -> Operation | None:
+        """With ``query``, an operation the spec keys with that query (OpenAI's ``/responses/{id}?beta=true``)
+        when it has the method, else the path's own."""
+        method = method.upper()
         for candidate in (path.removeprefix(self.base_path) if self.base_path else path, path):
+            if query:
+                found = self._dispatcher.match(candidate or "/", query)
+                if found is not None and method in found[0]:
+                    return found[0][method]
             found = self._dispatcher.match(candidate or "/")
             if found is not None:
-                return found[0].get(method.upper())
+                return found[0].get(method)
         return None
 
     def documents(self, path: str) -> bool:

@@ -6,9 +6,6 @@ acknowledged write is on disk before Redis answers), in a temporary directory; s
 
 from __future__ import annotations
 
-import fcntl
-import os
-import shutil
 import subprocess
 import tempfile
 import time
@@ -19,30 +16,14 @@ from pathlib import Path
 import redis
 
 from bench.servers import free_port
+from tests.debian import installed
 
 FSYNC = "always"  # every acknowledged write is on disk before Redis answers (what the tests run)
 
 
 def redis_server_binary() -> str:
-    """``redis-server``, installed from Debian's packages when missing (CI runs as root on a fresh machine).
-
-    A file lock makes parallel test workers install it once, one after the other.
-    """
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    with open(os.path.join(tempfile.gettempdir(), "mock-redis-install.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        found = shutil.which("redis-server")
-        if found:
-            return found
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True, timeout=600, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "redis-server"], check=True,
-                       capture_output=True, timeout=900, env=env)
-    found = shutil.which("redis-server")
-    assert found, "apt-get installed redis-server but it is not on PATH"
-    return found
+    """``redis-server``, installed from Debian's packages when missing."""
+    return installed(("redis-server",), "redis-server")
 
 
 @contextmanager

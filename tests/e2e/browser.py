@@ -15,10 +15,8 @@ no WebDriver, no Node. Use the ``browser`` fixture (``tests/e2e/conftest.py``)::
 from __future__ import annotations
 
 import base64
-import fcntl
 import itertools
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -32,8 +30,9 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
+from tests.debian import installed
+
 NAMES = ("chromium", "chromium-browser")
-INSTALL_LOCK = Path(tempfile.gettempdir()) / "llm-gateway-contracts-chromium.lock"
 LISTENING = re.compile(r"DevTools listening on (ws://\S+)")
 
 
@@ -43,32 +42,10 @@ class BrowserError(RuntimeError):
 
 def chromium_path() -> str:
     """The Chromium binary, installed from Debian's packages first when it is missing."""
-    for name in NAMES:
-        if found := shutil.which(name):
-            return found
-    with _locked(INSTALL_LOCK):  # two xdist workers must not run apt-get at once
-        for name in NAMES:
-            if found := shutil.which(name):
-                return found
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for command in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]):
-            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
-            if done.returncode != 0:
-                raise BrowserError(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
-    for name in NAMES:
-        if found := shutil.which(name):
-            return found
-    raise BrowserError("apt-get installed chromium, but no chromium binary is on PATH")
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    try:
+        return installed(NAMES, "chromium")
+    except RuntimeError as exc:
+        raise BrowserError(str(exc)) from None
 
 
 class Page:

@@ -50,6 +50,13 @@ def state_url(request, tmp_path):
 
 
 @pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script (tests/e2e/axe, installed by npm on first use), to run in a page."""
+    axe = node.install(Path(__file__).parent / "axe", ("axe-core",))
+    return (axe / "node_modules" / "axe-core" / "axe.min.js").read_text()
+
+
+@pytest.fixture(scope="session")
 def node_sdk() -> Path:
     """tests/e2e/js with the JavaScript SDKs installed (npm, on first use)."""
     return node.install()

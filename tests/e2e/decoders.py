@@ -3,11 +3,12 @@ use) and a chunk-by-chunk PNG decoder with CRC checks; shared by the Python and 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import wave
 import zlib
 from pathlib import Path
+
+from tests.debian import installed
 
 # format: (program, Debian package, arguments with {src} and {out}, the decoded WAV's allowed shortfall in seconds)
 AUDIO_DECODERS = {
@@ -19,16 +20,8 @@ AUDIO_DECODERS = {
 
 
 def decoder(program: str, package: str) -> str:
-    """The path of a Debian decoder, installed with apt-get on first use (the tests run as root here)."""
-    found = shutil.which(program)
-    if found is None:
-        subprocess.run(["apt-get", "install", "-y", "-q", package], capture_output=True, timeout=600, check=False)
-        if shutil.which(program) is None:
-            subprocess.run(["apt-get", "update", "-q"], capture_output=True, timeout=600, check=False)
-            subprocess.run(["apt-get", "install", "-y", "-q", package], capture_output=True, timeout=600, check=True)
-        found = shutil.which(program)
-    assert found, f"{program} could not be installed from {package}"
-    return found
+    """The path of a Debian decoder, installed with apt-get on first use."""
+    return installed((program,), package)
 
 
 def decode_png(data: bytes) -> tuple[int, int, bytes]:

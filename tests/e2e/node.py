@@ -8,6 +8,7 @@ import fcntl
 import json
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +16,15 @@ JS = Path(__file__).parent / "js"
 PACKAGES = ("openai", "@anthropic-ai/sdk")
 
 
-def install() -> Path:
-    """tests/e2e/js with its node_modules in place."""
-    assert shutil.which("node") and shutil.which("npm"), "node and npm are needed for the JavaScript SDK tests"
-    with (JS / ".npm-install.lock").open("w") as lock:
+def install(directory: Path = JS, packages: Sequence[str] = PACKAGES) -> Path:
+    """``directory`` (tests/e2e/js by default) with ``packages`` in its node_modules, from its package.json."""
+    assert shutil.which("node") and shutil.which("npm"), "node and npm are needed to install JavaScript packages"
+    with (directory / ".npm-install.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not all((JS / "node_modules" / name).is_dir() for name in PACKAGES):
-            subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=JS, check=True,
-                           capture_output=True, timeout=300)
-    return JS
+        if not all((directory / "node_modules" / name).is_dir() for name in packages):
+            subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=directory,
+                           check=True, capture_output=True, timeout=300)
+    return directory
 
 
 def run_script(script: str, *args: str, timeout: float = 120) -> dict[str, Any]:

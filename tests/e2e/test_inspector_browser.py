@@ -25,10 +25,9 @@ from openai import OpenAI
 
 from mockserver.config import MockConfig
 from mockserver.testing import serve_in_thread
-from tests.e2e.browser import Browser, BrowserError, Page, _locked
+from tests.e2e.browser import Browser, BrowserError, Page
 
 ROOT = Path(__file__).resolve().parents[2]
-AXE = Path(__file__).parent / "axe"
 WIDTH, HEIGHT = 1280, 800
 ADMIN = "rq-inspector-admin-0f3b9c"  # a key that appears nowhere else, so finding it in the DOM means a leak
 HELLO = [{"role": "user", "content": "Hello from the inspector test"}]
@@ -291,17 +290,6 @@ def test_ten_thousand_exchanges_stream_in_and_filter_quickly(browser, spec):
                   f"{timing['filtered']:.1f} ms; scroll to the end {timing['scrolled']:.1f} ms; reload {reloaded:.2f} s")
         finally:
             browser.close_page(tab)
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    script = AXE / "node_modules" / "axe-core" / "axe.min.js"
-    with _locked(AXE / ".install.lock"):
-        if not script.is_file():
-            assert shutil.which("npm"), "npm is needed to install axe-core"
-            subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=AXE, check=True,
-                           capture_output=True, timeout=300)
-    return script.read_text()
 
 
 def populate(mock) -> None:

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import struct
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import Browser, Page, _locked
+from tests.e2e.browser import Browser, Page
 from tests.e2e.failing_run import failing_run
 
 ROOT = Path(__file__).resolve().parents[2]
-AXE = Path(__file__).parent / "axe"
 WIDTH, HEIGHT = 1280, 800
 
 
@@ -115,17 +112,6 @@ def test_the_filter_hides_passing_checks_then_should_checks(page, report):
     page.click("label:has(#only-failures)")
     page.click("label:has(#only-must)")
     assert len(visible(page, "tr.row")) == total and len(visible(page, "article.failure")) == len(result.failed)
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    script = AXE / "node_modules" / "axe-core" / "axe.min.js"
-    with _locked(AXE / ".install.lock"):
-        if not script.is_file():
-            assert shutil.which("npm"), "npm is needed to install axe-core"
-            subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=AXE, check=True,
-                           capture_output=True, timeout=300)
-    return script.read_text()
 
 
 def test_accessibility_no_serious_or_critical_issue(page, axe_source):
