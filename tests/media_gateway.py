@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from mockserver.media.aac import aac
 from mockserver.media.audio import flac, mp3, wav
 from mockserver.media.opus import opus
-from mockserver.media.png import png
+from mockserver.media.png import png, png_size
 
 if TYPE_CHECKING:
     from tests.gateways import Answer, Call
@@ -40,12 +40,6 @@ def form(call: Call) -> dict[str, Any]:
         data = part.get_payload(decode=True) or b""
         fields[name] = (filename, data) if filename else data.decode()
     return fields
-
-
-def png_size(data: bytes) -> tuple[int, int] | None:
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
-        return None
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 def guarded(handler):

@@ -9,7 +9,6 @@ import datetime as dt
 import sqlite3
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -27,6 +26,7 @@ from mockserver.governance.delivery import Outbox, Retry
 from mockserver.governance.store import Governance
 from mockserver.state import MockState
 from tests.conftest import DEFAULT_API_KEY
+from tests.webhook_receiver import Receiver
 
 BACKENDS = pytest.mark.parametrize("state_url", ["sqlite", "redis"], indirect=True)
 NOW = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)
@@ -190,20 +190,8 @@ def test_governance_set_through_one_worker_is_in_force_on_the_other_from_its_nex
 
 @BACKENDS
 def test_an_alert_is_queued_by_one_worker_and_posted_once_whatever_the_workers_that_know_it(state_url):
-    received: list[bytes] = []
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-            received.append(self.rfile.read(int(self.headers["Content-Length"])))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    hook = Receiver()
+    url = hook.url
     a, b = two(state_url)
     try:
         a.deliveries.insert("k1:2026-11:50%", "k1", url, '{"id": "evt_1"}')  # queued; its worker died before sending
@@ -214,13 +202,13 @@ def test_an_alert_is_queued_by_one_worker_and_posted_once_whatever_the_workers_t
         while not all(d["state"] == "delivered" for d in outboxes[0].list()) and time.monotonic() < deadline:
             time.sleep(0.02)
         time.sleep(0.2)  # time for a second sender to (wrongly) post
-        assert received == [b'{"id": "evt_1"}']
+        assert [body for _, body in hook.received] == [b'{"id": "evt_1"}']
         assert [d["state"] for d in outboxes[3].list()] == ["delivered"]
         assert a.deliveries.claim("k1:2026-11:50%", time.time(), 10) == "delivered"
         for outbox in outboxes:
             outbox.close()
     finally:
-        server.shutdown()
+        hook.close()
 
 
 def test_a_state_file_of_the_single_process_store_is_upgraded_once_with_its_totals(tmp_path):
