@@ -23,10 +23,10 @@ import argparse
 import os
 import resource
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
 
 import httpx
 
@@ -56,10 +56,9 @@ class Figure:
 
 
 def mock(workers: int, state: str | None) -> servers.Target:
-    extra = ("--workers", str(workers)) + (("--state", state) if state else ())
     label = "memory" if state is None else "redis" if state.startswith("redis://") else "sqlite"
-    return servers.Target(f"{label} x{workers}", (sys.executable, "-m", "mockserver", "serve", "--port", "{port}",
-                                                  *extra))
+    target = servers.mock_cli("--workers", str(workers), *(("--state", state) if state else ()))
+    return replace(target, name=f"{label} x{workers}")
 
 
 def bare(workers: int) -> servers.Target:
@@ -70,11 +69,14 @@ def bare(workers: int) -> servers.Target:
 def measure(server: servers.Server, headers: dict[str, str], seconds: float, rounds: int, wrk: str | None,
             redis_pid: int | None) -> Figure:
     """The median round by req/s, with its CPU per request."""
+    def cpu_now() -> float:  # the server's processes, and redis-server when it serves the state
+        return server.cpu_seconds() + (servers.cpu_seconds(redis_pid) if redis_pid is not None else 0.0)
+
     figures = []
     body = chat_body()
     load.run(load.Load("POST", server.base + "/chat/completions", {**JSON, **headers}, body, 1, CONNECTIONS), wrk)
     for _ in range(rounds):
-        cpu = server.cpu_seconds() + _pid_cpu(redis_pid)
+        cpu = cpu_now()
         children = _children_cpu()
         result = load.run(load.Load("POST", server.base + "/chat/completions", {**JSON, **headers}, body, seconds,
                                     CONNECTIONS), wrk)
@@ -82,7 +84,7 @@ def measure(server: servers.Server, headers: dict[str, str], seconds: float, rou
         if result.errors:
             raise RuntimeError(f"{server.target.name}: {result.errors} errors of {result.requests}")
         figures.append(Figure(server.target.name, 0, result.rps, result.p99_ms,
-                              1e6 * (server.cpu_seconds() + _pid_cpu(redis_pid) - cpu) / served,
+                              1e6 * (cpu_now() - cpu) / served,
                               1e6 * (_children_cpu() - children) / served))
     return sorted(figures, key=lambda f: f.rps)[len(figures) // 2]
 
@@ -107,17 +109,17 @@ def run(quick: bool, log=print) -> str:
     with ExitStack() as stack:
         url = stack.enter_context(running_redis(fsync=REDIS_FSYNC))
         redis_pid = _redis_pid(url)
-        scratch = stack.enter_context(_scratch())
-        plan: list[tuple[servers.Target, int | None]] = [(mock(1, None), None)]
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-scaling-"))
+        plan: list[tuple[servers.Target, int, int | None]] = [(mock(1, None), 1, None)]
         for workers in WORKERS:
-            plan.append((mock(workers, os.path.join(scratch, f"state-{workers}.db")), None))
-            plan.append((mock(workers, f"{url.rsplit('/', 1)[0]}/{workers}"), redis_pid))  # a database each
-            plan.append((bare(workers), None))
-        for target, pid in plan:
+            plan.append((mock(workers, os.path.join(scratch, f"state-{workers}.db")), workers, None))
+            plan.append((mock(workers, f"{url.rsplit('/', 1)[0]}/{workers}"), workers, redis_pid))  # a database each
+            plan.append((bare(workers), workers, None))
+        for target, workers, pid in plan:
             log(f"bench: scaling: {target.name} ...")
             with servers.running(target) as server:
                 figure = measure(server, created_key(server), seconds, rounds, wrk, pid)
-                figure.workers = int(target.name.rsplit("x", 1)[1])
+                figure.workers = workers
                 figures.append(figure)
     notes = [f"load generator: {load.generator_name(wrk)}, 1 thread, {CONNECTIONS} connections, "
              f"{seconds:g} s per figure, median of {rounds}; chat completions with a created key (limit set)",
@@ -157,13 +159,6 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _pid_cpu(pid: int | None) -> float:
-    if pid is None:
-        return 0.0
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _redis_pid(url: str) -> int:
     import redis
 
@@ -172,14 +167,6 @@ def _redis_pid(url: str) -> int:
         return int(client.info("server")["process_id"])
     finally:
         client.close()
-
-
-@contextmanager
-def _scratch() -> Iterator[str]:
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="bench-scaling-") as path:
-        yield path
 
 
 def serve_bare(port: int, workers: int) -> None:

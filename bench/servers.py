@@ -114,7 +114,7 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the server's process tree so far, from /proc."""
-        return sum(_cpu_seconds(pid) for pid in _tree(self.proc.pid))
+        return sum(cpu_seconds(pid) for pid in _tree(self.proc.pid))
 
     def log_tail(self, lines: int = 5) -> str:
         try:
@@ -198,7 +198,8 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far, from /proc (0 once it is gone)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:

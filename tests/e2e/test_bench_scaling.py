@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-
 import httpx
 
+from bench import scaling, servers
 from bench.scaling import Figure, render
-from tests.redis_server import free_port
 
 
 def test_the_table_compares_each_backend_with_one_worker_and_with_bare_starlette():
@@ -27,32 +21,7 @@ def test_the_table_compares_each_backend_with_one_worker_and_with_bare_starlette
 
 
 def test_bare_starlette_serves_on_two_forked_workers():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.scaling", "serve-bare", "--port", str(port), "--workers", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        assert "base URL" in proc.stdout.readline()
-        for _ in range(200):
-            try:
-                answer = httpx.get(f"http://127.0.0.1:{port}/v1/models")
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+    with servers.running(scaling.bare(2)) as server:  # up once GET /v1/models answers
+        answer = httpx.get(f"{server.base}/models")
         assert answer.status_code == 200 and answer.json()["object"] == "list"
-        assert len(children_of(proc.pid)) == 2
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = open(f"/proc/{entry}/stat").read()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry))
-    return found
+        assert len(servers._tree(server.proc.pid)) - 1 == 2  # the supervisor's two forked workers

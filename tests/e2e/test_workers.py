@@ -178,7 +178,8 @@ def test_redis_killed_and_restarted_keeps_every_acknowledged_change(tmp_path):
     """appendonly yes + appendfsync always: what Redis acknowledged is on disk, even after its own kill -9."""
     import redis
 
-    from tests.redis_server import free_port, running_redis
+    from bench.servers import free_port
+    from tests.redis_server import running_redis
 
     port = free_port()
     data = tmp_path / "redis"
