@@ -13,7 +13,6 @@ which call (by a fingerprint, never the key), so the checks that tie calls to ke
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from contract_tests.audit.auditor import Auditor
 from contract_tests.events import Consumer
 from contract_tests.results import RunResult
 from contract_tests.traffic import Operations, make
-from mockserver.recording.proxy import RESPONSE_DROPPED, Proxy, Upstream, disconnected, incoming, read_body, send_error
+from mockserver.recording.proxy import Proxy, Upstream, incoming, read_body
 
 EVERY = 20  # exchanges between two rewrites of the reports
 INTERVAL = 5.0  # seconds
@@ -84,40 +83,12 @@ class AuditProxy(Proxy):
 
     async def exchange(self, number: int, scope: Scope, receive: Receive, send: Send) -> None:
         body = await read_body(receive)
-        method, path, _, headers, forwarded, url = incoming(scope, self.upstream.origin)
+        came = incoming(scope, self.upstream.origin)
         started = time.perf_counter()
-        try:
-            upstream = await self.client.send(self.client.build_request(method, url, headers=forwarded, content=body),
-                                              stream=True)
-        except httpx.HTTPError as exc:
-            await send_error(send, 502, f"The upstream {self.upstream.origin} could not be reached "
-                                         f"({type(exc).__name__}).")
-            self._judge(number, method, url, path, headers, body, None, [], b"", False, started)
-            return
-        response_headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in upstream.headers.raw
-                            if k.decode("latin-1").lower() not in RESPONSE_DROPPED]
         pieces: list[bytes] = []
-        complete = False
-        gone = asyncio.create_task(disconnected(receive))  # a client that leaves stops the upstream stream too
-        try:
-            await send({"type": "http.response.start", "status": upstream.status_code,
-                        "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response_headers]})
-            async for data in upstream.aiter_raw():
-                if gone.done():
-                    break
-                if data:
-                    pieces.append(data)
-                    await send({"type": "http.response.body", "body": data, "more_body": True})
-            else:
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-                complete = True
-        except (httpx.HTTPError, OSError):
-            pass  # the upstream or the client dropped the answer: judged as cut short
-        finally:
-            gone.cancel()
-            await upstream.aclose()
-            self._judge(number, method, url, path, headers, body, upstream.status_code, response_headers,
-                        b"".join(pieces), complete, started)
+        went = await self.forward(came, body, receive, send, pieces.append)  # a cut answer is judged as cut short
+        self._judge(number, came.method, came.url, came.path, came.headers, body, went.status, went.headers,
+                    b"".join(pieces), went.complete, started)
 
     def _judge(self, number: int, method: str, url: str, path: str, headers: list[tuple[str, str]], body: bytes,
                status: int | None, response_headers: list[tuple[str, str]], content: bytes, complete: bool,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -64,6 +65,56 @@ class Proxy:
     async def exchange(self, number: int, scope: Scope, receive: Receive, send: Send) -> None:
         raise NotImplementedError
 
+    async def forward(self, request: Incoming, body: bytes, receive: Receive, send: Send,
+                      on_piece: Callable[[bytes], None]) -> Forwarded:
+        """Send the request upstream and its answer back piece by piece as it arrives (``on_piece`` sees each one
+        first); a 502 in the error shape when the upstream cannot be reached. A client that leaves stops the
+        upstream's answer too."""
+        try:
+            upstream = await self.client.send(self.client.build_request(request.method, request.url,
+                                                                        headers=request.forwarded, content=body),
+                                              stream=True)
+        except httpx.HTTPError as exc:
+            await send_error(send, 502, f"The upstream {self.upstream.origin} could not be reached "
+                                         f"({type(exc).__name__}).")
+            return Forwarded(None, (), False, f"upstream unreachable: {type(exc).__name__}: {exc}")
+        headers = tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in upstream.headers.raw
+                        if k.decode("latin-1").lower() not in RESPONSE_DROPPED)
+        error: str | None = None
+        complete = False
+        gone = asyncio.create_task(disconnected(receive))
+        try:
+            await send({"type": "http.response.start", "status": upstream.status_code,
+                        "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]})
+            async for data in upstream.aiter_raw():
+                if gone.done():
+                    error = "client dropped the answer"
+                    break
+                if data:
+                    on_piece(data)
+                    await send({"type": "http.response.body", "body": data, "more_body": True})
+            if error is None:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                complete = True
+        except httpx.HTTPError as exc:
+            error = f"upstream dropped the answer: {type(exc).__name__}: {exc}"
+        except OSError as exc:  # the client went away
+            error = f"client dropped the answer: {type(exc).__name__}"
+        finally:
+            gone.cancel()
+            await upstream.aclose()
+        return Forwarded(upstream.status_code, headers, complete, error)
+
+
+class Forwarded(NamedTuple):
+    """How a forwarded exchange went: the upstream's status (None when it could not be reached), its headers
+    (without hop-by-hop ones), whether the whole answer reached the client, and what went wrong if not."""
+
+    status: int | None
+    headers: tuple[tuple[str, str], ...]
+    complete: bool
+    error: str | None
+
 
 class Recorder(Proxy):
     """The recording proxy: each exchange, redacted, written as it ends."""
@@ -78,55 +129,23 @@ class Recorder(Proxy):
     async def exchange(self, ident: int, scope: Scope, receive: Receive, send: Send) -> None:
         started, t0 = utc_now(), time.perf_counter()
         body = await read_body(receive)
-        method, path, query, headers, forwarded, url = incoming(scope, self.upstream.origin)
-        request = RecordedRequest(method, path, query, headers, body)
-        operation = self.operations.operation(method, path)
+        came = incoming(scope, self.upstream.origin)
+        request = RecordedRequest(came.method, came.path, came.query, came.headers, body)
+        operation = self.operations.operation(came.method, came.path)
         chunks: list[Chunk] = []
-        response: RecordedResponse | None = None
-        error: str | None = None
-        complete = False
-        try:
-            upstream = await self.client.send(self.client.build_request(method, url, headers=forwarded, content=body),
-                                              stream=True)
-        except httpx.HTTPError as exc:
-            error = f"upstream unreachable: {type(exc).__name__}: {exc}"
-            await send_error(send, 502, f"The upstream {self.upstream.origin} could not be reached ({type(exc).__name__}).")
-            self._write(ident, started, request, None, operation, error, True)
+
+        def note(data: bytes) -> None:
+            chunks.append(Chunk(round((time.perf_counter() - t0) * 1000, 3), data))
+
+        went = await self.forward(came, body, receive, send, note)
+        if went.status is None:
+            self._write(ident, started, request, None, operation, went.error, True)
             return
-        status = upstream.status_code
-        response_headers = tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in upstream.headers.raw
-                                 if k.decode("latin-1").lower() not in RESPONSE_DROPPED)
-        is_stream = "text/event-stream" in upstream.headers.get("content-type", "")
-        first: float | None = None
-        gone = asyncio.create_task(disconnected(receive))  # so a dropped client stops the upstream stream too
-        try:
-            await send({"type": "http.response.start", "status": status,
-                        "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response_headers]})
-            async for data in upstream.aiter_raw():
-                if gone.done():
-                    error = "client dropped the answer"
-                    break
-                if not data:
-                    continue
-                at = round((time.perf_counter() - t0) * 1000, 3)
-                first = at if first is None else first
-                chunks.append(Chunk(at, data))
-                await send({"type": "http.response.body", "body": data, "more_body": True})
-            if error is None:
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-                complete = True
-        except httpx.HTTPError as exc:
-            error = f"upstream dropped the answer: {type(exc).__name__}: {exc}"
-        except OSError as exc:  # the client went away
-            error = f"client dropped the answer: {type(exc).__name__}"
-        finally:
-            gone.cancel()
-            await upstream.aclose()
-            total = round((time.perf_counter() - t0) * 1000, 3)
-            joined = b"".join(chunk.data for chunk in chunks)
-            response = RecordedResponse(status, response_headers, joined, tuple(chunks) if is_stream else None,
-                                        None if first is None else first, total)
-            self._write(ident, started, request, response, operation, error, complete)
+        is_stream = any(k == "content-type" and "text/event-stream" in v for k, v in went.headers)
+        response = RecordedResponse(went.status, went.headers, b"".join(chunk.data for chunk in chunks),
+                                    tuple(chunks) if is_stream else None, chunks[0].t_ms if chunks else None,
+                                    round((time.perf_counter() - t0) * 1000, 3))
+        self._write(ident, started, request, response, operation, went.error, went.complete)
 
     def _write(self, ident: int, started: str, request: RecordedRequest, response: RecordedResponse | None,
                operation: str | None, error: str | None, complete: bool) -> None:
