@@ -25,6 +25,20 @@ from tests.gateways import Answer, Call, Handler
 Fault = Callable[[Handler], Handler]
 
 
+def missing(*prefixes: str) -> Fault:
+    """A gateway without the paths under ``prefixes``: 404 ``unknown_path``, as for any path it does not serve."""
+
+    def wrap(inner: Handler) -> Handler:
+        def handler(call: Call) -> Answer:
+            from tests.gateways import error
+
+            return error(404, f"Unknown path {call.path}", "unknown_path") if call.path.startswith(prefixes) else inner(call)
+
+        return handler
+
+    return wrap
+
+
 def on_answer(when: Callable[[Call, Answer], bool], edit: Callable[[Call, Answer], Answer]) -> Fault:
     """A fault that edits the answers ``when`` selects."""
 

@@ -22,9 +22,9 @@ import yaml
 
 from mockserver.governance.alerts import SIGNATURE_HEADER, verify
 from tests import mock_process
+from tests.conftest import ADMIN
 from tests.webhook_receiver import Receiver
 
-ADMIN = {"Authorization": "Bearer rq-mock-admin-key"}
 SECRET = "whsec_e2e_" + "9f3a" * 8
 SECRET_ENV = "MOCK_E2E_WEBHOOK_SECRET"
 

@@ -5,13 +5,13 @@ more than its limit, so its memory does not grow by the size of what was sent.""
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.mock_process import served
 
 ADMIN = b"Authorization: Bearer rq-mock-admin-key\r\n"
 SCENARIO = """seed: 7
@@ -59,28 +59,9 @@ def _exchange(port: int, head: bytes, body_pieces=(), pause: float = 0.0, wait: 
 def faulty_mock(tmp_path):
     scenario = tmp_path / "scenario.yml"
     scenario.write_text(SCENARIO)
-    proc = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0", "--scenario", str(scenario),
-                             "--body-timeout", "0.5", "--max-body", str(1024 * 1024), "--max-headers", "16384"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        url = ""
-        for _ in range(5):
-            line = proc.stdout.readline()
-            if "base URL:" in line:
-                url = line.split("base URL:")[1].strip()
-                break
-        assert url, proc.stderr.read()
-        port = int(url.split(":")[2].split("/")[0])
-        for _ in range(100):
-            try:
-                httpx.get(f"{url}/models", headers={"Authorization": "Bearer rq-mock-admin-key"})
-                break
-            except httpx.ConnectError:
-                time.sleep(0.05)
-        yield proc, port
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=10)
+    with served("--scenario", str(scenario), "--body-timeout", "0.5", "--max-body", str(1024 * 1024),
+                "--max-headers", "16384") as running:
+        yield running.proc, httpx.URL(running.url).port
 
 
 def _head(length: int | None, extra: bytes = b"") -> bytes:

@@ -12,10 +12,8 @@ import pytest
 from mockserver.backends import StateFileError, open_backend
 from mockserver.cli import main
 from tests import mock_process
-from tests.acknowledged_load import AcknowledgedLoad
-
-ADMIN = {"Authorization": "Bearer rq-mock-admin-key"}
-CHAT = {"model": "openai/gpt-4o-mini", "max_tokens": 16}
+from tests.acknowledged_load import CHAT, AcknowledgedLoad
+from tests.conftest import ADMIN
 
 
 def served(state_path):

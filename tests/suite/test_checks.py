@@ -10,7 +10,7 @@ from contract_tests.results import Outcome
 from contract_tests.runner import run_check
 from contract_tests.target import open_target
 from mockserver.spec import load_spec
-from tests.faults import FAULTS
+from tests.faults import FAULTS, missing
 from tests.gateways import ADMIN_KEY, POLICIES, ReferenceGateway, mock_transport
 
 SPEC = load_spec()
@@ -48,15 +48,7 @@ def test_write_checks_skip_without_allow_writes():
 
 
 def test_missing_management_path_is_reported_as_drift():
-    def no_keys_api(inner):
-        def handler(call):
-            from tests.gateways import error
-
-            return error(404, "Not Found", "unknown_path") if call.path.startswith("/api-keys") else inner(call)
-
-        return handler
-
-    result = run_one("keys.created_key_authenticates", no_keys_api(ReferenceGateway()))
+    result = run_one("keys.created_key_authenticates", missing("/api-keys")(ReferenceGateway()))
     assert result.outcome is Outcome.FAIL
     assert "documented operation missing on target: POST /api-keys answered 404" in result.findings[0].message
 

@@ -6,26 +6,14 @@ from contract_tests.reporting import report_files
 from contract_tests.results import Outcome
 from contract_tests.runner import run
 from contract_tests.session import Options
-from tests.gateways import ADMIN_KEY, Call, ReferenceGateway, error, mock_transport
+from tests.faults import missing
+from tests.gateways import ADMIN_KEY, ReferenceGateway, mock_transport
 
 LIVE_URL = "https://gateway.example/v1"
 NEW_APIS = ("responses.*", "messages.*")
 
 
-def without(prefixes: tuple[str, ...], inner):
-    """A router that lacks the paths under ``prefixes`` (404 unknown path, as for any path it does not serve)."""
-
-    def handler(call: Call):
-        if call.path.startswith(prefixes) and call.token:
-            return error(404, f"Unknown path {call.path}", "unknown_path")
-        return inner(call)
-
-    return handler
-
-
-def without_new_apis(inner):
-    """A router of today: no /responses, no /messages."""
-    return without(("/responses", "/messages"), inner)
+without_new_apis = missing("/responses", "/messages")  # a router of today
 
 
 def test_missing_operations_skip_their_checks_with_one_note(tmp_path):
@@ -60,8 +48,8 @@ def test_dead_and_wrong_keys_leave_out_what_the_target_lacks():
 
 
 def test_speech_transcription_and_image_checks_skip_on_a_target_without_them():
-    result = run(Options(base_url=LIVE_URL, api_key=ADMIN_KEY, transport=mock_transport(without(
-        ("/audio", "/images"), ReferenceGateway())), include=("speech.*", "transcription.*", "images.*"), allow_writes=True))
+    result = run(Options(base_url=LIVE_URL, api_key=ADMIN_KEY, transport=mock_transport(missing(
+        "/audio", "/images")(ReferenceGateway())), include=("speech.*", "transcription.*", "images.*"), allow_writes=True))
     assert len(result.results) == 8 and all(r.outcome is Outcome.SKIP for r in result.results), result.results
     assert {r.skip_reason.split(" (")[0] for r in result.results} == {
         f"not implemented on the target: {op}" for op in (

@@ -23,7 +23,7 @@ from contract_tests.session import Options, UsageError
 from contract_tests.target import ForeignHostRefused, open_target
 from mockserver.app import create_app
 from mockserver.config import MockConfig
-from tests.faults import FAULTS, FaultMiddleware
+from tests.faults import FAULTS, FaultMiddleware, missing
 from tests.gateways import ADMIN_KEY, Answer, ReferenceGateway, mock_transport
 
 LIVE_URL = "https://gateway.example/v1"
@@ -243,12 +243,7 @@ def test_overlay_only_schema_finding_is_an_upstream_gap(monkeypatch):
 
 
 def test_drift_in_the_management_api_is_reported_not_a_crash(tmp_path):
-    def no_keys_api(inner):
-        from tests.gateways import error
-
-        return lambda call: error(404, "Not Found", "unknown_path") if call.path.startswith("/api-keys") else inner(call)
-
-    result = run(Options(base_url=LIVE_URL, api_key=ADMIN_KEY, transport=mock_transport(no_keys_api(ReferenceGateway())),
+    result = run(Options(base_url=LIVE_URL, api_key=ADMIN_KEY, transport=mock_transport(missing("/api-keys")(ReferenceGateway())),
                          allow_writes=True, exclude=("schema:*",)), *report_files(tmp_path))
     messages = [f.message for r in result.failed for f in r.findings]
     assert "documented operation missing on target: POST /api-keys answered 404" in messages
