@@ -80,6 +80,13 @@ class MockState:
         self.responses.clear()
         self.governance.reset()
 
+    def record_of(self, principal: Principal | None) -> ApiKeyRecord | None:
+        """The created key a caller authenticated with (as read then, else from the key store); None for the
+        admin and for no caller."""
+        if principal is None or principal.is_admin:
+            return None
+        return principal.record if principal.record is not None else self.keys.get(principal.key_id)
+
     # -- the accounting seam ---------------------------------------------------------------------
 
     def before_inference(self, principal: Principal | None) -> None:
@@ -141,7 +148,7 @@ class MockState:
             at, key_id, operation_id, model, prompt, completion, total, cost, read_analytics(headers), meta,
         ))
         if cost and principal is not None and not principal.is_admin and self.governance.alerting(key_id):
-            record = principal.record if principal.record is not None else self.keys.get(key_id)
+            record = self.record_of(principal)
             if record is not None:  # spend alerts: the thresholds this cost crossed, each queued once
                 month = month_of(at)
                 after = self.ledger.spend_in_month(key_id, month)

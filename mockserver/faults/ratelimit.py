@@ -26,13 +26,6 @@ WINDOW_S = 60.0
 SWEEP_FLOOR = 64  # windows kept before the first sweep looks for ended ones
 
 
-@dataclass(slots=True)
-class _Window:
-    start: float
-    requests: int = 0
-    tokens: int = 0
-
-
 @dataclass(frozen=True, slots=True)
 class Verdict:
     allowed: bool
@@ -75,7 +68,7 @@ class RateLimiter:
         self.rpm = rpm
         self.tpm = tpm
         self.clock = clock
-        self._windows: dict[str, _Window] = {}
+        self._windows: dict[str, tuple[float, int, int]] = {}  # key -> (start, requests, tokens), as count() takes it
         self._sweep_at = SWEEP_FLOOR
 
     def windows(self) -> int:
@@ -91,14 +84,13 @@ class RateLimiter:
         window = self._windows.get(key)
         if window is None and len(self._windows) >= self._sweep_at:
             self._sweep(now)
-        start, requests, used, exceeded = count(
-            None if window is None else (window.start, window.requests, window.tokens), now, tokens, self.rpm, self.tpm)
-        self._windows[key] = _Window(start, requests, used)
+        start, requests, used, exceeded = count(window, now, tokens, self.rpm, self.tpm)
+        self._windows[key] = (start, requests, used)
         return verdict(self.rpm, self.tpm, now, start, requests, used, exceeded)
 
     def _sweep(self, now: float) -> None:
         """Drop the ended windows; the next sweep comes when the live ones have doubled (amortized O(1))."""
-        self._windows = {key: w for key, w in self._windows.items() if now - w.start < WINDOW_S}
+        self._windows = {key: w for key, w in self._windows.items() if now - w[0] < WINDOW_S}
         self._sweep_at = max(SWEEP_FLOOR, 2 * len(self._windows))
 
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 def admit(call: Call, plan: Plan) -> Plan:
     """``plan`` with only the candidates the key may use; the guardrail applied to ``call``."""
     governance = call.state.governance
-    record = _record(call)
+    record = call.state.record_of(call.principal)
     access = governance.list_for(record)
     if access is not None:
         allowed = tuple(c for c in plan.candidates if access.allows(c.model.id))
@@ -42,7 +42,7 @@ def admit(call: Call, plan: Plan) -> Plan:
 
 def admit_model(call: Call, model_id: str) -> None:
     """The access list and the guardrail for a call that serves ``model_id`` without routing."""
-    record = _record(call)
+    record = call.state.record_of(call.principal)
     access = call.state.governance.list_for(record)
     if access is not None and not access.allows(model_id):
         raise not_allowed(access, model_id)
@@ -57,17 +57,10 @@ def not_allowed(access: AccessList, asked: str) -> MockError:
 
 def visible(call: Call, listing: dict[str, Any]) -> dict[str, Any]:
     """The ``GET /models`` listing, only the models the calling key may use."""
-    access = call.state.governance.list_for(_record(call))
+    access = call.state.governance.list_for(call.state.record_of(call.principal))
     if access is None:
         return listing
     return {**listing, "data": [m for m in listing["data"] if access.allows(m["id"])]}
-
-
-def _record(call: Call):
-    principal = call.principal
-    if principal is None or principal.is_admin:
-        return None
-    return principal.record if principal.record is not None else call.state.keys.get(principal.key_id)
 
 
 def _guard(call: Call, record: Any, asked: str) -> None:

@@ -44,8 +44,13 @@ def aac(seconds: float) -> bytes:
     return FRAME * max(1, math.ceil(seconds * RATE / FRAME_SAMPLES))
 
 
+def adts_sync(data: bytes) -> bool:
+    """An ADTS frame sync and layer 0 at the start (MPEG audio has layers 1-3)."""
+    return len(data) >= 2 and data[0] == 0xFF and data[1] & 0xF6 == 0xF0
+
+
 def is_adts(data: bytes) -> bool:
-    return len(data) >= 7 and data[0] == 0xFF and data[1] & 0xF6 == 0xF0  # sync and layer 0 (MPEG audio: 1-3)
+    return len(data) >= 7 and adts_sync(data)  # a whole header
 
 
 def aac_seconds(data: bytes) -> float | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from mockserver.media.aac import adts_sync
+
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
     (b"\xff\xd8\xff", 0, "image/jpeg"),
@@ -21,7 +23,7 @@ def sniff(data: bytes) -> str | None:
     for magic, offset, media_type in _MAGIC:
         if data[offset:offset + len(magic)] == magic:
             return media_type
-    if len(data) >= 2 and data[0] == 0xFF and data[1] & 0xF6 == 0xF0:  # an ADTS frame sync (layer 0)
+    if adts_sync(data):
         return "audio/aac"
     if len(data) >= 2 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0:  # an MPEG audio frame sync
         return "audio/mpeg"
