@@ -100,16 +100,13 @@ class RunResult:
     coverage: list[dict[str, Any]] = field(default_factory=list)  # per operation (contract_tests.coverage)
 
     def __post_init__(self) -> None:
-        self._cells: dict[tuple[str, str], int] = {}  # key -> index in results (not a field: not reported)
+        # key -> index in results (not a field: not reported); results change only through add()
+        self._cells: dict[tuple[str, str], int] = {existing.key: i for i, existing in enumerate(self.results)}
 
     def add(self, result: CheckResult) -> None:
         """Merge ``result`` into its cell (operation x check), found through an index: a big spec's schema layer
         adds tens of thousands of observations."""
         at = self._cells.get(result.key)
-        if len(self._cells) != len(self.results) or (at is not None and (
-                at >= len(self.results) or self.results[at].key != result.key)):  # results changed by hand
-            self._cells = {existing.key: i for i, existing in enumerate(self.results)}
-            at = self._cells.get(result.key)
         if at is not None:
             self.results[at].merge(result)
             return
