@@ -92,8 +92,7 @@ class Governance:
     # -- access lists ----------------------------------------------------------------------------------
 
     def create_list(self, name: str, models: tuple[str, ...], description: str = "") -> AccessList:
-        if self._backend is not None:
-            self.sync()
+        self.sync()
         with self._lock:
             if name in self.lists:
                 raise MockError(409, f"An access list named {name!r} exists already; delete it first or pick "
@@ -103,8 +102,7 @@ class Governance:
             return access
 
     def get_list(self, name: str) -> AccessList:
-        if self._backend is not None:
-            self.sync()
+        self.sync()
         access = self.lists.get(name)
         if access is None:
             known = ", ".join(self.lists) or "none"
@@ -137,8 +135,7 @@ class Governance:
 
     def list_for(self, record: ApiKeyRecord | None) -> AccessList | None:
         """The access list a key uses: the one attached to it, else the first whose labels it carries."""
-        if self._backend is not None:
-            self.sync()
+        self.sync()
         if record is None:
             return None
         name = self.key_lists.get(record.id)
@@ -162,8 +159,7 @@ class Governance:
 
     def guardrail_for(self, record: ApiKeyRecord | None, policy: str | None) -> str:
         """The action for a call: the policy's, else the key's, else its labels', else the file's default."""
-        if self._backend is not None:
-            self.sync()
+        self.sync()
         settings = self.config.guardrails
         if policy is not None and policy in settings.policies:
             return settings.policies[policy]
@@ -189,21 +185,18 @@ class Governance:
 
     def alerting(self, key_id: str) -> bool:
         """Whether a cost charged to the key may cross an alert threshold (thresholds and a URL are set)."""
-        if self._backend is not None:
-            self.sync()
+        self.sync()
         own, defaults = self.key_alerts.get(key_id), self.config.alerts
         if own is None:
             return bool(defaults.thresholds and defaults.url)
         return bool(own.thresholds and (own.url or defaults.url))
 
     def all_lists(self) -> list[AccessList]:
-        if self._backend is not None:
-            self.sync()
+        self.sync()
         return list(self.lists.values())
 
     def alerts_for(self, key_id: str) -> KeyAlerts:
-        if self._backend is not None:
-            self.sync()
+        self.sync()
         own = self.key_alerts.get(key_id)
         defaults = self.config.alerts
         if own is None:
